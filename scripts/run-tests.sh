@@ -34,9 +34,6 @@ stage ansible-lint "$bin/ansible-lint" --profile production
 if [ -d roles/k8s_cluster_vms/molecule ]; then
     stage molecule bash -c "cd roles/k8s_cluster_vms && '$bin/molecule' test --all"
 fi
-if [ -x scripts/docs.sh ]; then
-    stage docs scripts/docs.sh
-fi
 stage build "$bin/ansible-galaxy" collection build --force --output-path .cache/build .
 
 echo
