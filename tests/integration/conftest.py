@@ -1,0 +1,151 @@
+"""Helpers for integration tests: run modules and playbooks of the collection against the simulator.
+
+Fixtures
+--------
+``truenas_env``
+    The environment a module or playbook needs to reach the ``sim`` fixture's server: the
+    collection path, ``TRUENAS_URL``, ``TRUENAS_USERNAME``, ``TRUENAS_API_KEY`` and
+    ``TRUENAS_CA_PATH``.
+``run_module``
+    ``run_module(name, args, check=False, diff=False, env=None)`` runs
+    ``nasops.truenas.<name>`` as Ansible does (a subprocess fed ``ANSIBLE_MODULE_ARGS``) and
+    returns its result dict. Quick: no ``ansible`` start-up.
+``run_playbook``
+    ``run_playbook(path, extra_vars=None, check=False, diff=False, verbosity=0, env=None)`` runs
+    ``ansible-playbook`` on ``localhost`` and returns a :class:`PlaybookRun` with ``rc``,
+    ``output`` and ``stats`` (the PLAY RECAP numbers of ``localhost``).
+
+State is asserted out of band through ``sim.state_dump()`` and friends, never through the
+module under test.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
+PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
+RECAP = re.compile(r"^localhost\s*:\s*(.*)$", re.M)
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run."""
+
+    def __init__(self, rc, output):
+        self.rc = rc
+        self.output = output
+        found = RECAP.findall(output)
+        self.stats = {}
+        if found:
+            for item in found[-1].split():
+                key, _, value = item.partition("=")
+                if value.isdigit():
+                    self.stats[key] = int(value)
+
+    @property
+    def changed(self):
+        return self.stats.get("changed")
+
+    @property
+    def failed(self):
+        return self.stats.get("failed")
+
+    def __repr__(self):
+        return "PlaybookRun(rc=%r, stats=%r)" % (self.rc, self.stats)
+
+
+def base_env(sim=None):
+    """Environment for running the collection from the checkout."""
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("TRUENAS_"):
+            del env[key]
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+        "PYTHONPATH": COLLECTIONS,
+    })
+    if sim is not None:
+        env.update({
+            "TRUENAS_URL": sim.url,
+            "TRUENAS_USERNAME": sim.credentials["username"],
+            "TRUENAS_API_KEY": sim.credentials["api_key"],
+            "TRUENAS_CA_PATH": sim.ca_file,
+        })
+    return env
+
+
+@pytest.fixture
+def truenas_env(sim):
+    return base_env(sim)
+
+
+def module_runner(env_factory, tmp_path):
+    counter = [0]
+
+    def run(name, args, check=False, diff=False, env=None):
+        payload = dict(args)
+        payload["_ansible_check_mode"] = check
+        payload["_ansible_diff"] = diff
+        payload.setdefault("_ansible_verbosity", 0)
+        counter[0] += 1
+        args_file = tmp_path / ("args-%d.json" % counter[0])
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
+        run_env = env_factory()
+        if env:
+            run_env.update(env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ansible_collections.nasops.truenas.plugins.modules.%s" % name, str(args_file)],
+            env=run_env, capture_output=True, text=True, timeout=300, check=False,
+        )
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError("module %s printed no JSON result (rc %s):\nstdout:\n%s\nstderr:\n%s"
+                                 % (name, proc.returncode, proc.stdout, proc.stderr))
+        result.setdefault("failed", False)
+        result["_stderr"] = proc.stderr
+        return result
+
+    return run
+
+
+@pytest.fixture
+def run_module(sim, tmp_path):
+    return module_runner(lambda: base_env(sim), tmp_path)
+
+
+@pytest.fixture
+def run_playbook(sim, tmp_path):
+    def run(path, extra_vars=None, check=False, diff=False, verbosity=0, env=None):
+        if not os.path.isabs(path):
+            path = os.path.join(PLAYBOOKS, path)
+        cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", path]
+        evars = {"ansible_python_interpreter": sys.executable, "truenas_profile": sim.profile.name}
+        evars.update(extra_vars or {})
+        cmd += ["-e", json.dumps(evars)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        run_env = base_env(sim)
+        run_env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "ansible-tmp")
+        if env:
+            run_env.update(env)
+        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=900, check=False)
+        return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
+
+    return run
