@@ -1,0 +1,233 @@
+# nasops.truenas: PRIVATE, internal use only. Not a public API; it may change without notice.
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""TrueNASModule: the one base of every module of the collection.
+
+It owns the connection options (with ``TRUENAS_*`` environment fallbacks), the lazily built and
+always closed client, the single mapping of errors to ``fail_json``, version gates, and the result
+helper that masks secrets and attaches diffs only in diff mode.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.nasops.truenas.plugins.module_utils._client import (
+    HAS_WEBSOCKET,
+    WEBSOCKET_IMPORT_ERROR,
+    ConnectionSettings,
+    TrueNASClient,
+)
+from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
+from ansible_collections.nasops.truenas.plugins.module_utils._resource import MASK, Engine, translate_attribute
+
+
+def _env(*names):
+    return (env_fallback, list(names))
+
+
+CONNECTION_SPEC = dict(
+    host=dict(type="str", fallback=_env("TRUENAS_HOST")),
+    url=dict(type="str", fallback=_env("TRUENAS_URL")),
+    port=dict(type="int", fallback=_env("TRUENAS_PORT")),
+    api_key=dict(type="str", no_log=True, fallback=_env("TRUENAS_API_KEY")),
+    username=dict(type="str", fallback=_env("TRUENAS_USERNAME")),
+    password=dict(type="str", no_log=True, fallback=_env("TRUENAS_PASSWORD")),
+    otp_token=dict(type="str", no_log=True, fallback=_env("TRUENAS_OTP_TOKEN")),
+    validate_certs=dict(type="bool", default=True, fallback=_env("TRUENAS_VALIDATE_CERTS")),
+    ca_path=dict(type="path", fallback=_env("TRUENAS_CA_PATH")),
+    timeout=dict(type="int", default=60, fallback=_env("TRUENAS_TIMEOUT")),
+)
+
+CONNECTION_MUTUALLY_EXCLUSIVE = [("host", "url")]
+CONNECTION_REQUIRED_ONE_OF = [("host", "url")]
+
+
+def mask_secrets(value, paths):
+    """A copy of ``value`` with the values at each dotted path in ``paths`` replaced by a mask.
+
+    Lists along a path are descended element by element. ``None`` and empty values stay as they
+    are, so "not set" remains visible.
+    """
+    value = copy.deepcopy(value)
+    for path in paths:
+        _mask_path(value, path.split("."))
+    return value
+
+
+def _mask_path(value, parts):
+    if isinstance(value, list):
+        for item in value:
+            _mask_path(item, parts)
+        return
+    if not isinstance(value, dict) or parts[0] not in value:
+        return
+    if len(parts) == 1:
+        if value[parts[0]] not in (None, ""):
+            value[parts[0]] = MASK
+    else:
+        _mask_path(value[parts[0]], parts[1:])
+
+
+def _translator(option_map):
+    """A callable mapping validation attributes to option names."""
+    if option_map is None:
+        return lambda attribute: attribute
+    if callable(option_map):
+        return option_map
+    return lambda attribute: translate_attribute(attribute, option_map)
+
+
+def _without_method(exc):
+    text = str(exc)
+    method = getattr(exc, "method", None)
+    if method and text.startswith(method + ": "):
+        return text[len(method) + 2:]
+    return text
+
+
+class TrueNASModule(AnsibleModule):
+    """``AnsibleModule`` with the connection options merged into ``argument_spec``.
+
+    Modules pass only their own options (and their own ``mutually_exclusive`` etc., which are
+    extended with the connection rules).
+    """
+
+    def __init__(self, argument_spec=None, mutually_exclusive=None, required_one_of=None, **kwargs):
+        spec = dict(CONNECTION_SPEC)
+        overlap = sorted(set(spec) & set(argument_spec or {}))
+        if overlap:
+            raise ValueError("module options %s clash with the connection options" % overlap)
+        spec.update(argument_spec or {})
+        self._client = None
+        super(TrueNASModule, self).__init__(
+            argument_spec=spec,
+            mutually_exclusive=list(mutually_exclusive or []) + CONNECTION_MUTUALLY_EXCLUSIVE,
+            required_one_of=list(required_one_of or []) + CONNECTION_REQUIRED_ONE_OF,
+            **kwargs
+        )
+
+    # ---- the client --------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        """The authenticated client, connected on first use and closed when the module exits.
+
+        Raises ``TrueNASError`` when connecting or logging in fails.
+        """
+        if self._client is None:
+            if not HAS_WEBSOCKET:
+                self.fail_json(msg=missing_required_lib("websocket-client"), exception=WEBSOCKET_IMPORT_ERROR)
+            self._client = self._build_client()
+        return self._client
+
+    def _build_client(self):
+        client = TrueNASClient(ConnectionSettings.from_mapping(self.params), log=self.debug)
+        try:
+            client.connect()
+        except TrueNASError:
+            client.close()
+            raise
+        return client
+
+    def _close_client(self):
+        """Close the client (if one was built) and pass its warnings on to the user."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+            for warning in getattr(client, "warnings", None) or ():
+                self.warn(warning)
+
+    def exit_json(self, **kwargs):
+        self._close_client()
+        super(TrueNASModule, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._close_client()
+        super(TrueNASModule, self).fail_json(msg, **kwargs)
+
+    # ---- errors ------------------------------------------------------------------------------
+
+    def fail_from_error(self, exc, option_map=None, action=None, changed=False, **extra):
+        """Fail the module from a ``TrueNASError`` (or ``OptionError``); the one error mapping.
+
+        ``option_map`` (a callable, or a dict of API path -> option) translates validation
+        attributes back to option names. ``action`` ("create NFS share '/mnt/tank/a'") prefixes
+        the message with "Failed to ...". ``changed`` reports a change made before the failure;
+        ``extra`` is added to the result (what exists after a partial change).
+        """
+        translate = _translator(option_map)
+        result = dict(extra)
+        result["changed"] = bool(changed)
+        if isinstance(exc, OptionError):
+            detail = str(exc)
+        else:
+            error = exc.as_dict()
+            triples = getattr(exc, "errors", None) or []
+            if triples:
+                items = []
+                for attribute, message, errno in triples:
+                    option = translate(attribute)
+                    items.append(dict(attribute=attribute, option=option, message=message, errno=errno))
+                error["errors"] = items
+                detail = "; ".join("%s: %s" % (i["option"], i["message"]) if i["option"] else i["message"] for i in items)
+            else:
+                detail = _without_method(exc) if action else str(exc)
+            result["error"] = error
+            if exc.trace:
+                result["exception"] = exc.trace
+        msg = "Failed to %s: %s" % (action, detail) if action else detail
+        self.fail_json(msg=msg, **result)
+
+    # ---- version gates -----------------------------------------------------------------------
+
+    def require(self, capability, option=None):
+        """Fail unless the server has ``capability`` (``_versions.CAPABILITY_RULES``); the message
+        names ``option`` (or the capability) and the TrueNAS release that has it."""
+        try:
+            self.client.caps.require(capability, option)
+        except TrueNASError as exc:
+            self.fail_from_error(exc)
+
+    def require_options(self, gates):
+        """Version-gate the options that are set: ``gates`` maps option -> capability."""
+        for option, capability in gates.items():
+            if self.params.get(option) is not None:
+                self.require(capability, option=option)
+
+    # ---- results -----------------------------------------------------------------------------
+
+    def exit_result(self, changed, key=None, value=None, diff=None, secrets=(), **extra):
+        """Exit with ``changed``, ``key: value`` and, in diff mode only, ``diff``.
+
+        ``secrets`` are dotted paths of no_log values, masked in ``value`` and in the diff.
+        """
+        result = dict(extra)
+        result["changed"] = bool(changed)
+        if key:
+            result[key] = mask_secrets(value, secrets)
+        if diff is not None and self._diff:
+            result["diff"] = dict(before=mask_secrets(diff.get("before") or {}, secrets),
+                                  after=mask_secrets(diff.get("after") or {}, secrets))
+        self.exit_json(**result)
+
+    def run_resource(self, resource):
+        """Converge ``resource`` (a descriptor instance or class) with the engine, then exit."""
+        if isinstance(resource, type):
+            resource = resource()
+        engine = Engine(resource, self.params, lambda: self.client, check_mode=self.check_mode, warn=self.warn)
+        try:
+            outcome = engine.run()
+        except (OptionError, TrueNASError) as exc:
+            extra = {}
+            if engine.changed:
+                extra[resource.RESULT_KEY] = mask_secrets(engine.known or {}, resource.secret_options())
+            self.fail_from_error(exc, option_map=resource.option_for, action=engine.action, changed=engine.changed, **extra)
+        self.exit_result(outcome["changed"], resource.RESULT_KEY, outcome["after"] or {}, diff=outcome["diff"],
+                         secrets=resource.secret_options())

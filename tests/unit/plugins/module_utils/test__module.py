@@ -1,0 +1,406 @@
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import json
+
+import pytest
+
+from ansible_collections.nasops.truenas.plugins.module_utils import _module
+from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
+    TrueNASAuthError,
+    TrueNASError,
+    TrueNASJobError,
+)
+from ansible_collections.nasops.truenas.plugins.module_utils._module import CONNECTION_SPEC, TrueNASModule, mask_secrets
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.nfs import NfsShareResource
+
+API_KEY = "1-" + "k" * 64
+
+
+CONNECTION_OPTIONS = ["api_key", "ca_path", "host", "otp_token", "password", "port", "timeout", "url", "username",
+                      "validate_certs"]
+
+
+def echo_main(**spec):
+    """A module that returns its params (minus secrets, which Ansible masks anyway)."""
+
+    def main():
+        module = TrueNASModule(argument_spec=dict(name=dict(type="str"), **spec), supports_check_mode=True)
+        module.exit_json(changed=False, params=dict(module.params))
+
+    return main
+
+
+def test_argspec_merges_connection_options_with_module_options(run_module):
+    result = run_module(echo_main(), {"name": "x"})
+    params = result["params"]
+    assert sorted(set(params) - {"name"}) == CONNECTION_OPTIONS
+    assert params["name"] == "x"
+    assert params["validate_certs"] is True
+    assert params["timeout"] == 60
+    assert params["host"] == "nas.example.test"
+    assert params["url"] is None
+
+
+def test_connection_spec_marks_secrets_no_log():
+    assert sorted(name for name, spec in CONNECTION_SPEC.items() if spec.get("no_log")) == ["api_key", "otp_token", "password"]
+
+
+def test_module_options_may_not_shadow_connection_options(module_args):
+    with module_args({"host": "h"}):
+        with pytest.raises(ValueError) as info:
+            TrueNASModule(argument_spec=dict(timeout=dict(type="int")))
+    assert str(info.value) == "module options ['timeout'] clash with the connection options"
+
+
+ENVIRONMENT = {
+    "TRUENAS_HOST": "env-nas.example.test",
+    "TRUENAS_PORT": "8443",
+    "TRUENAS_API_KEY": API_KEY,
+    "TRUENAS_USERNAME": "svc",
+    "TRUENAS_PASSWORD": "env-password",
+    "TRUENAS_OTP_TOKEN": "123456",
+    "TRUENAS_VALIDATE_CERTS": "false",
+    "TRUENAS_CA_PATH": "/etc/ssl/truenas-ca.pem",
+    "TRUENAS_TIMEOUT": "15",
+}
+
+
+def capture_params(monkeypatch):
+    seen = {}
+
+    def main():
+        module = TrueNASModule(argument_spec={}, supports_check_mode=True)
+        seen.update(module.params)
+        module.exit_json(changed=False)
+
+    return main, seen
+
+
+def test_environment_fallbacks(run_module, monkeypatch):
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    main, seen = capture_params(monkeypatch)
+    run_module(main, {}, connection=False)
+    assert seen == {
+        "host": "env-nas.example.test",
+        "url": None,
+        "port": 8443,
+        "api_key": API_KEY,
+        "username": "svc",
+        "password": "env-password",
+        "otp_token": "123456",
+        "validate_certs": False,
+        "ca_path": "/etc/ssl/truenas-ca.pem",
+        "timeout": 15,
+    }
+
+
+def test_url_environment_fallback(run_module, monkeypatch):
+    monkeypatch.setenv("TRUENAS_URL", "wss://nas.example.test/api/current")
+    main, seen = capture_params(monkeypatch)
+    run_module(main, {"api_key": API_KEY}, connection=False)
+    assert seen["url"] == "wss://nas.example.test/api/current"
+    assert seen["host"] is None
+
+
+def test_task_arguments_win_over_environment(run_module, monkeypatch):
+    monkeypatch.setenv("TRUENAS_HOST", "env-nas")
+    monkeypatch.setenv("TRUENAS_TIMEOUT", "15")
+    main, seen = capture_params(monkeypatch)
+    run_module(main, {"host": "task-nas", "timeout": 5}, connection=False)
+    assert seen["host"] == "task-nas"
+    assert seen["timeout"] == 5
+
+
+def test_host_and_url_are_mutually_exclusive(run_module):
+    result = run_module(echo_main(), {"url": "wss://nas/api/current"})
+    assert result["failed"] is True
+    assert result["msg"] == "parameters are mutually exclusive: host|url"
+
+
+def test_host_or_url_is_required(run_module):
+    result = run_module(echo_main(), {"api_key": API_KEY}, connection=False)
+    assert result["failed"] is True
+    assert result["msg"] == "one of the following is required: host, url"
+
+
+def test_module_rules_are_extended_not_replaced(run_module):
+    def main():
+        module = TrueNASModule(argument_spec=dict(a=dict(type="str"), b=dict(type="str")),
+                               mutually_exclusive=[("a", "b")])
+        module.exit_json(changed=False)
+
+    assert run_module(main, {"a": "1", "b": "2"})["msg"] == "parameters are mutually exclusive: a|b"
+    assert run_module(main, {"a": "1", "url": "wss://x"})["msg"] == "parameters are mutually exclusive: host|url"
+
+
+def test_secrets_never_appear_in_output(run_module):
+    secret_password = "S3cret-Passw0rd"
+    result = run_module(echo_main(), {"password": secret_password, "otp_token": "654321"})
+    text = json.dumps(result)
+    assert secret_password not in text
+    assert "654321" not in text
+    assert API_KEY not in text
+
+
+# ---- the client ----------------------------------------------------------------------------
+
+
+def test_client_is_built_lazily_and_closed_on_exit(run_module, fake_client):
+    def no_client():
+        module = TrueNASModule(argument_spec={})
+        module.exit_json(changed=False, built=module._client is not None)
+
+    assert run_module(no_client, {})["built"] is False
+    assert fake_client.closed is False
+
+    def uses_client():
+        module = TrueNASModule(argument_spec={})
+        first = module.client
+        module.exit_json(changed=False, same=first is module.client, version=module.client.version_string)
+
+    result = run_module(uses_client, {})
+    assert result["same"] is True
+    assert result["version"] == "25.10.5"
+    assert fake_client.closed is True
+
+
+def test_client_closed_on_failure_and_warnings_forwarded(run_module, fake_client):
+    fake_client.warnings = ["password sent over an unencrypted ws:// connection"]
+
+    fake_client.respond("core.ping", "pong")
+
+    def fails():
+        module = TrueNASModule(argument_spec={})
+        module.client.call("core.ping")
+        module.fail_json(msg="boom")
+
+    result = run_module(fails, {})
+    assert result["msg"] == "boom"
+    assert fake_client.closed is True
+    assert len(result["warnings"]) == 1
+    assert "password sent over an unencrypted ws:// connection" in json.dumps(result["warnings"])
+
+
+def test_missing_websocket_client_library(run_module, monkeypatch):
+    monkeypatch.setattr(_module, "HAS_WEBSOCKET", False)
+    monkeypatch.setattr(_module, "WEBSOCKET_IMPORT_ERROR", "Traceback: No module named 'websocket'")
+
+    def main():
+        module = TrueNASModule(argument_spec={})
+        module.client.call("core.ping")
+
+    result = run_module(main, {})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Failed to import the required Python library (websocket-client)")
+
+
+def test_bad_connection_option_from_the_real_client_fails_cleanly(run_module):
+    def main():
+        module = TrueNASModule(argument_spec={})
+        try:
+            module.client
+        except TrueNASError as exc:
+            module.fail_from_error(exc)
+
+    result = run_module(main, {"url": "http://nas.example.test", "api_key": API_KEY}, connection=False)
+    assert result["failed"] is True
+    assert result["msg"] == "url must start with ws:// or wss://, got 'http://nas.example.test' (use ws:// for http://)"
+    assert result["error"]["type"] == "TrueNASOptionError"
+    assert API_KEY not in json.dumps(result)
+
+
+# ---- fail_from_error -----------------------------------------------------------------------
+
+
+def failing_main(exc, **kwargs):
+    def main():
+        module = TrueNASModule(argument_spec={})
+        module.fail_from_error(exc, **kwargs)
+
+    return main
+
+
+@pytest.fixture
+def tracebacks_enabled(monkeypatch):
+    """ansible-core 2.19+ includes ``exception`` only when tracebacks are enabled for errors."""
+    try:
+        from ansible.module_utils._internal import _traceback
+    except ImportError:
+        return
+    monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)
+
+
+def test_fail_from_error_validation_shape_and_option_names(run_module, wire_error, rpc_fixture, tracebacks_enabled):
+    exc = wire_error("sharing.nfs.create", "path_outside_pool")
+    result = run_module(failing_main(exc, option_map=NfsShareResource().option_for,
+                                     action="create NFS share '/srv/x'"), {})
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == "Failed to create NFS share '/srv/x': path: The path must reside within a pool mount point"
+    assert result["error"] == {
+        "type": "TrueNASValidationError",
+        "method": "sharing.nfs.create",
+        "errno": 22,
+        "errname": "EINVAL",
+        "code": -32602,
+        "errors": [{
+            "attribute": "sharingnfs_create.path",
+            "option": "path",
+            "message": "The path must reside within a pool mount point",
+            "errno": 22,
+        }],
+    }
+    wire = rpc_fixture("sharing.nfs.create", "path_outside_pool")
+    assert result["exception"] == wire["error"]["data"]["trace"]["formatted"]
+    assert "Traceback" not in result["msg"]
+
+
+def test_fail_from_error_translates_several_attributes(run_module, wire_error):
+    exc = wire_error("sharing.nfs.update", "bad_security_and_ro")
+    result = run_module(failing_main(exc, option_map=NfsShareResource().option_for,
+                                     action="update NFS share '/mnt/tank/a'"), {})
+    assert result["msg"] == (
+        "Failed to update NFS share '/mnt/tank/a': security.0: Input should be 'SYS', 'KRB5', 'KRB5I' or 'KRB5P'; "
+        "readonly: Input should be a valid boolean"
+    )
+    assert [e["option"] for e in result["error"]["errors"]] == ["security.0", "readonly"]
+
+
+def test_fail_from_error_with_dict_option_map(run_module, wire_error):
+    exc = wire_error("sharing.nfs.update", "user_not_found")
+    result = run_module(failing_main(exc, option_map={"maproot_user": "root_user"}), {})
+    assert result["msg"] == "root_user: User not found: nobody2"
+
+
+def test_fail_from_error_without_option_map_keeps_attributes(run_module, wire_error):
+    exc = wire_error("sharing.nfs.update", "user_not_found")
+    result = run_module(failing_main(exc), {})
+    assert result["msg"] == "sharingnfs_update.maproot_user: User not found: nobody2"
+
+
+def test_fail_from_error_plain_error_drops_method_prefix_after_action(run_module, tracebacks_enabled):
+    exc = TrueNASError("sharing.nfs.delete: [EFAULT] boom", method="sharing.nfs.delete", errno=14,
+                       trace="Traceback (most recent call last):\nCallError: [EFAULT] boom\n")
+    result = run_module(failing_main(exc, action="delete NFS share '/mnt/tank/a'"), {})
+    assert result["msg"] == "Failed to delete NFS share '/mnt/tank/a': [EFAULT] boom"
+    assert result["error"] == {"type": "TrueNASError", "method": "sharing.nfs.delete", "errno": 14, "errname": "EFAULT"}
+    assert result["exception"] == "Traceback (most recent call last):\nCallError: [EFAULT] boom\n"
+
+
+def test_fail_from_error_without_action_keeps_message(run_module):
+    exc = TrueNASAuthError("login failed: the API key was rejected (AUTH_ERR)")
+    result = run_module(failing_main(exc), {})
+    assert result["msg"] == "login failed: the API key was rejected (AUTH_ERR)"
+    assert result["error"]["type"] == "TrueNASAuthError"
+
+
+def test_fail_from_error_reports_partial_change(run_module):
+    exc = TrueNASJobError("vm.start: [ENOMEM] not enough memory", method="vm.start", errno=12, job_id=5, state="FAILED")
+    result = run_module(failing_main(exc, action="start VM 'web'", changed=True, vm={"id": 3, "name": "web"}), {})
+    assert result["changed"] is True
+    assert result["vm"] == {"id": 3, "name": "web"}
+    assert result["msg"] == "Failed to start VM 'web': [ENOMEM] not enough memory"
+    assert result["error"]["job_id"] == 5
+    assert result["error"]["job_state"] == "FAILED"
+
+
+def test_fail_from_error_option_error(run_module):
+    result = run_module(failing_main(OptionError("networks", "'x' is not a valid IPv4 or IPv6 network")), {})
+    assert result["msg"] == "networks: 'x' is not a valid IPv4 or IPv6 network"
+    assert result["changed"] is False
+    assert "error" not in result
+
+
+# ---- version gates -------------------------------------------------------------------------
+
+
+def gate_main(gates):
+    def main():
+        module = TrueNASModule(argument_spec=dict(secure_boot=dict(type="bool"), other=dict(type="str")))
+        module.require_options(gates)
+        module.exit_json(changed=False, passed=True)
+
+    return main
+
+
+def test_require_options_fails_naming_option_and_version(run_module, fake_client):
+    fake_client.set_version("25.04.1")
+    result = run_module(gate_main({"other": "vms"}), {"other": "x"})
+    assert result["failed"] is True
+    assert result["msg"] == "option 'other' needs TrueNAS 25.04.2 or later (this server runs 25.04.1)"
+
+
+def test_require_options_only_checks_set_options(run_module, fake_client):
+    fake_client.set_version("25.10.5")
+    result = run_module(gate_main({"secure_boot": "vm_update_secure_boot"}), {"other": "x"})
+    assert result["passed"] is True
+    assert fake_client.calls == []
+
+
+def test_require_options_unsupported_on_newer_release(run_module, fake_client):
+    fake_client.set_version("25.10.5")
+    result = run_module(gate_main({"secure_boot": "vm_update_secure_boot"}), {"secure_boot": True})
+    assert result["msg"] == "option 'secure_boot' is only supported on TrueNAS before 25.10 (this server runs 25.10.5)"
+
+
+def test_require_module_level(run_module, fake_client):
+    fake_client.set_version("25.04.1")
+
+    def main():
+        module = TrueNASModule(argument_spec={})
+        module.require("vms")
+        module.exit_json(changed=False)
+
+    result = run_module(main, {})
+    assert result["msg"] == "'vms' needs TrueNAS 25.04.2 or later (this server runs 25.04.1)"
+
+
+# ---- results -------------------------------------------------------------------------------
+
+
+def result_main(**kwargs):
+    def main():
+        module = TrueNASModule(argument_spec={}, supports_check_mode=True)
+        module.exit_result(**kwargs)
+
+    return main
+
+
+DISPLAY = {"id": 1, "name": "vnc", "attributes": {"password": "hunter2", "port": 5900}, "keys": [{"secret": "s1"}, {"secret": None}]}
+SECRETS = ["attributes.password", "keys.secret"]
+MASKED = {"id": 1, "name": "vnc", "attributes": {"password": "********", "port": 5900}, "keys": [{"secret": "********"}, {"secret": None}]}
+
+
+def test_exit_result_masks_secrets_and_attaches_diff_in_diff_mode(run_module):
+    result = run_module(result_main(changed=True, key="device", value=DISPLAY, diff={"before": {}, "after": DISPLAY},
+                                    secrets=SECRETS), {}, diff=True)
+    assert result["changed"] is True
+    assert result["device"] == MASKED
+    assert result["diff"] == {"before": {}, "after": MASKED}
+    assert "hunter2" not in json.dumps(result)
+
+
+def test_exit_result_has_no_diff_outside_diff_mode(run_module):
+    result = run_module(result_main(changed=False, key="device", value=DISPLAY, diff={"before": DISPLAY, "after": DISPLAY},
+                                    secrets=SECRETS), {})
+    assert "diff" not in result
+    assert result["changed"] is False
+    assert result["device"] == MASKED
+
+
+def test_exit_result_always_returns_changed(run_module):
+    result = run_module(result_main(changed=0, extra_key="x"), {})
+    assert result["changed"] is False
+    assert result["extra_key"] == "x"
+
+
+def test_mask_secrets_leaves_input_alone():
+    original = json.loads(json.dumps(DISPLAY))
+    assert mask_secrets(DISPLAY, SECRETS) == MASKED
+    assert DISPLAY == original
+    assert mask_secrets({"a": ""}, ["a", "missing.path"]) == {"a": ""}
+    assert mask_secrets(None, ["a"]) is None
