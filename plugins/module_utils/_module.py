@@ -14,8 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
 from ansible_collections.nasops.truenas.plugins.module_utils._client import (
     HAS_WEBSOCKET,
@@ -28,8 +29,21 @@ from ansible_collections.nasops.truenas.plugins.module_utils._errors import True
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import MASK, Engine, translate_attribute
 
 
+def env_fallback_nonempty(*names):
+    """The first of the environment variables ``names`` that is set and not empty.
+
+    AWX credential types inject every variable they declare, empty when the field is blank;
+    an empty value therefore counts as unset.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
 def _env(*names):
-    return (env_fallback, list(names))
+    return (env_fallback_nonempty, list(names))
 
 
 CONNECTION_SPEC = dict(

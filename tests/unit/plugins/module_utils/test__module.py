@@ -106,6 +106,27 @@ def test_url_environment_fallback(run_module, monkeypatch):
     assert seen["host"] is None
 
 
+def test_empty_environment_values_count_as_unset(run_module, monkeypatch):
+    # AWX injects every variable of a credential type, empty when the field is blank.
+    for name in ENVIRONMENT:
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("TRUENAS_URL", "wss://nas.example.test/api/current")
+    main, seen = capture_params(monkeypatch)
+    run_module(main, {}, connection=False)
+    assert seen == {
+        "host": None,
+        "url": "wss://nas.example.test/api/current",
+        "port": None,
+        "api_key": None,
+        "username": None,
+        "password": None,
+        "otp_token": None,
+        "validate_certs": True,
+        "ca_path": None,
+        "timeout": 60,
+    }
+
+
 def test_task_arguments_win_over_environment(run_module, monkeypatch):
     monkeypatch.setenv("TRUENAS_HOST", "env-nas")
     monkeypatch.setenv("TRUENAS_TIMEOUT", "15")
