@@ -5,8 +5,6 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv="$top/.venv"
 python="$venv/bin/python"
-work="$top/.cache/sanity"
-dest="$work/ansible_collections/nasops/truenas"
 
 # ansible-test --venv bootstraps pip with a get-pip script it downloads; offline, provide a
 # stand-in in its cache that uses ensurepip and then installs what it was asked for.
@@ -32,7 +30,11 @@ PY
     echo "sanity: wrote offline pip bootstrap stand-in $cache"
 fi
 
-rm -rf "$work"
+# A private copy per run, so that runs at the same time do not disturb each other.
+mkdir -p "$top/.cache"
+work=$(mktemp -d "$top/.cache/sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dest="$work/ansible_collections/nasops/truenas"
 mkdir -p "$dest"
 cd "$top"
 # Tracked files plus new files that are not ignored: what the next commit would contain.
