@@ -239,9 +239,9 @@ class TrueNASModule(AnsibleModule):
         try:
             outcome = engine.run()
         except (OptionError, TrueNASError) as exc:
-            extra = {}
+            extra = dict(resource.result_extra())
             if engine.changed:
                 extra[resource.RESULT_KEY] = mask_secrets(engine.known or {}, resource.secret_options())
             self.fail_from_error(exc, option_map=resource.option_for, action=engine.action, changed=engine.changed, **extra)
         self.exit_result(outcome["changed"], resource.RESULT_KEY, outcome["after"] or {}, diff=outcome["diff"],
-                         secrets=resource.secret_options())
+                         secrets=resource.secret_options(), **resource.result_extra())

@@ -239,6 +239,11 @@ class Resource:
         """
         return False, after
 
+    def result_extra(self):
+        """Extra top-level keys of the module result (``restart_required``), read after the run
+        and after a failure. Default: none."""
+        return {}
+
     # ---- errors ------------------------------------------------------------------------------
 
     def option_for(self, attribute):
@@ -316,16 +321,21 @@ class Engine:
     def write(self, method, *params, **kwargs):
         """Make a mutating call; marks the run changed once it succeeds.
 
-        ``action`` (keyword) describes it for error messages ("start VM 'web'"). Refuses in check
-        mode: hooks must predict instead.
+        ``action`` (keyword) describes it for error messages ("start VM 'web'"); ``timeout``
+        (keyword, seconds) overrides the client's default, for jobs the overall wait. Refuses in
+        check mode: hooks must predict instead.
         """
         action = kwargs.pop("action", None)
+        timeout = kwargs.pop("timeout", None)
         if kwargs:
             raise TypeError("unexpected keyword arguments: %s" % ", ".join(sorted(kwargs)))
         if self.check_mode:
             raise RuntimeError("mutating call %s attempted in check mode" % method)
         self.action = action or "call %s for %s" % (method, self.what)
-        result = self.client.call(method, *params, job=method in self.resource.JOBS)
+        options = {"job": method in self.resource.JOBS}
+        if timeout is not None:
+            options["timeout"] = timeout
+        result = self.client.call(method, *params, **options)
         self.changed = True
         self.action = None
         return result
