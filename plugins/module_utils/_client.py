@@ -58,6 +58,13 @@ from ansible_collections.nasops.truenas.plugins.module_utils._versions import Ca
 __all__ = ["ConnectionSettings", "TrueNASClient", "HAS_WEBSOCKET", "WEBSOCKET_IMPORT_ERROR"]
 
 DEFAULT_TIMEOUT = 60.0
+# TrueNAS answers the 21st unauthenticated call of a method from one address within a fixed 60 s
+# window with EBUSY "Rate Limit Exceeded"; logins are such calls. Waiting out the window is the
+# only remedy, so a rate-limited login is retried for at most this long.
+LOGIN_RATE_LIMIT_WAIT = 75.0
+LOGIN_RATE_LIMIT_RETRY = 10.0
+RATE_LIMIT_WARNING = ("TrueNAS allows 20 logins per minute from one address and refused this one; "
+                      "waited for the next minute. Playbooks with many TrueNAS tasks per minute run slower for this.")
 API_PATH = "/api/current"
 JOBS_COLLECTION = "core.get_jobs"
 TERMINAL_STATES = ("SUCCESS", "FAILED", "ABORTED")
@@ -305,6 +312,11 @@ class _JobFollower:
         raise TrueNASJobError("%s: job %d failed: %s" % (self.method, self.job_id, text), errno=errno, **common)
 
 
+def _is_rate_limit(exc):
+    """Whether ``exc`` is the server's unauthenticated-call rate limit (EBUSY "Rate Limit Exceeded")."""
+    return exc.errno == 16 and "rate limit" in (exc.message or "").lower()
+
+
 def _one_line(text):
     if not isinstance(text, str):
         return ""
@@ -322,7 +334,7 @@ class TrueNASClient:
 
     def __init__(self, settings, log=None, keepalive_interval=20.0, poll_interval=1.0, max_poll_interval=5.0,
                  connect_retries=2, max_reconnects=3, max_not_found=3, transport_factory=None, clock=None,
-                 sleep=None):
+                 sleep=None, login_rate_limit_wait=LOGIN_RATE_LIMIT_WAIT):
         if not isinstance(settings, ConnectionSettings):
             settings = ConnectionSettings.from_mapping(settings)
         self.settings = settings
@@ -333,6 +345,7 @@ class TrueNASClient:
         self.connect_retries = connect_retries
         self.max_reconnects = max_reconnects
         self.max_not_found = max_not_found
+        self.login_rate_limit_wait = login_rate_limit_wait
         self._transport_factory = transport_factory or _default_transport
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
@@ -430,6 +443,21 @@ class TrueNASClient:
                 self._log("WARNING: " + warning)
         if settings.scheme == "wss" and self._ssl_context is None:
             self._ssl_context = build_ssl_context(settings.validate_certs, settings.ca_path)
+        deadline = self._clock() + max(self.login_rate_limit_wait, 0)
+        while True:
+            try:
+                self._open_once(auth, reconnect)
+                return
+            except TrueNASBusyError as exc:
+                if not _is_rate_limit(exc) or self._clock() >= deadline:
+                    raise
+                if RATE_LIMIT_WARNING not in self.warnings:
+                    self.warnings.append(RATE_LIMIT_WARNING)
+                delay = min(LOGIN_RATE_LIMIT_RETRY, max(deadline - self._clock(), 0.0))
+                self._log("login rate-limited by the server; retrying in %g s" % delay)
+                self._sleep(delay)
+
+    def _open_once(self, auth, reconnect):
         transport = self._connect_transport()
         rpc = JSONRPCConnection(transport, log=self._log, clock=self._clock, keepalive_interval=self.keepalive_interval)
         try:

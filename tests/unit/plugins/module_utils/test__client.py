@@ -563,3 +563,52 @@ def test_keepalive_also_covers_long_plain_calls(make, server):
     client = make(keepalive_interval=20)
     assert client.call("system.debug_generate", timeout=200) == "done"
     assert server.idle_drops == 0
+
+
+# -- login rate limit ---------------------------------------------------------------------------
+
+def rate_limited():
+    return WireError({"code": -32001, "message": "Method call error", "data": {
+        "error": 16, "errname": "EBUSY", "reason": "[EBUSY] Rate Limit Exceeded", "trace": None, "extra": None}})
+
+
+def test_a_rate_limited_login_waits_for_the_next_window(make, server, clock):
+    answers = [rate_limited(), rate_limited()]
+
+    def login(ctx, data):
+        if answers:
+            raise answers.pop(0)
+        return {"response_type": "SUCCESS", "user_info": None, "authenticator": "LEVEL_1"}
+
+    server.handlers["auth.login_ex"] = login
+    client = make()
+    client.connect()
+    assert client.version_string == "25.10.1"
+    assert clock.sleeps == [10.0, 10.0]
+    assert server.methods().count("auth.login_ex") == 3
+    assert server.connect_attempts == 3
+    assert any("20 logins per minute" in w for w in client.warnings)
+
+
+def test_the_login_rate_limit_wait_is_bounded(make, server, clock):
+    def login(ctx, data):
+        raise rate_limited()
+
+    server.handlers["auth.login_ex"] = login
+    client = make(login_rate_limit_wait=25.0)
+    with pytest.raises(TrueNASBusyError) as info:
+        client.connect()
+    assert "Rate Limit Exceeded" in info.value.message
+    assert clock.sleeps == [10.0, 10.0, 5.0]
+    assert server.methods().count("auth.login_ex") == 4
+
+
+def test_other_busy_login_errors_are_not_waited_for(make, server, clock):
+    def login(ctx, data):
+        raise busy_error()
+
+    server.handlers["auth.login_ex"] = login
+    with pytest.raises(TrueNASBusyError):
+        make().connect()
+    assert clock.sleeps == []
+    assert server.methods().count("auth.login_ex") == 1
