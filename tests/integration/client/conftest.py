@@ -81,7 +81,7 @@ def connect_to(guard):
     """
 
     client_keywords = ("keepalive_interval", "poll_interval", "max_poll_interval", "connect_retries",
-                       "max_reconnects", "max_not_found", "sleep")
+                       "max_reconnects", "max_not_found", "sleep", "login_rate_limit_wait")
 
     def build(server=None, **options):
         mapping = {}
