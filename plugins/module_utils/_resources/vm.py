@@ -1,0 +1,510 @@
+# nasops.truenas: PRIVATE, internal use only. Not a public API; it may change without notice.
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Descriptor of virtual machines (``vm.*``): definition, inline devices and power state.
+
+The engine creates or updates the definition (``vm.create`` / ``vm.update``; devices are never
+part of those calls). ``post_apply`` then reconciles the inline ``devices`` list through
+``vm.device.*`` with the schema of ``_resources/vm_device.py``, and finally drives the power state
+(``vm.start``, the ``vm.stop`` and ``vm.restart`` jobs, ``vm.poweroff``, ``vm.resume``), waiting
+until ``status.state`` really reads RUNNING or STOPPED. An unchanged run costs one ``vm.query``:
+devices come embedded in its entries.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import shlex
+
+from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError, TrueNASTimeoutError
+from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_device import (
+    adjust_password,
+    check_display_type,
+    check_nic_attach,
+    create_payload,
+    device_changes,
+    find_device,
+    normalize_device,
+    option_for_attribute,
+    parse_device,
+    plan_zvol,
+    predicted_device,
+    require_vms,
+    update_payload,
+)
+from ansible_collections.nasops.truenas.plugins.module_utils._sizes import to_bytes
+
+MIB = 1024 * 1024
+MIN_MEMORY_MIB = 20
+MAX_VCPUS = 255
+SHUTDOWN_TIMEOUT_RANGE = (5, 300)
+DEFAULT_SHUTDOWN_TIMEOUT = 90
+POLL_INTERVAL = 1.0
+JOB_MARGIN = 30
+STATES = ("present", "absent", "started", "stopped", "restarted", "poweroff")
+CPU_MODES = ("CUSTOM", "HOST-MODEL", "HOST-PASSTHROUGH")
+BOOTLOADERS = ("UEFI", "UEFI_CSM")
+TIMES = ("LOCAL", "UTC")
+CREATE_ONLY_FROM_25_10 = ("bootloader_ovmf", "enable_secure_boot")
+ACTIVE = ("RUNNING", "SUSPENDED")
+SECRETS = ("devices.display_password",)
+_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+def parse_name(value):
+    if not _NAME_RE.match(value):
+        raise ValueError("%r is not a valid VM name; TrueNAS allows only letters, digits and underscores" % value)
+    return value
+
+
+def parse_mib(value):
+    """Memory in MiB: an int (MiB), a numeric string (MiB) or a human size such as 4G or 512MiB."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size in MiB or such as 4G, got %r" % (value,))
+    if isinstance(value, int):
+        mib = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        mib = int(value.strip())
+    else:
+        size = to_bytes(value)
+        if size % MIB:
+            raise ValueError("%r is not a whole number of MiB" % (value,))
+        mib = size // MIB
+    if mib < MIN_MEMORY_MIB:
+        raise ValueError("must be at least %d MiB, got %d MiB" % (MIN_MEMORY_MIB, mib))
+    return mib
+
+
+def parse_min_memory(value):
+    """Like memory; 0 removes the minimum (no ballooning)."""
+    if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value).strip() == "0":
+        return None
+    return parse_mib(value)
+
+
+def parse_count(value):
+    if value < 1:
+        raise ValueError("must be at least 1, got %d" % value)
+    return value
+
+
+def parse_shutdown_timeout(value):
+    low, high = SHUTDOWN_TIMEOUT_RANGE
+    if not low <= value <= high:
+        raise ValueError("must be between %d and %d seconds, got %d" % (low, high, value))
+    return value
+
+
+def parse_command_line(value):
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        raise ValueError("cannot be split like a shell command line: %s" % exc)
+    return value
+
+
+def optional_text(value):
+    """An empty string means none (null in the API)."""
+    return value or None
+
+
+def normalize_devices(value):
+    return [normalize_device(d) for d in value if isinstance(d, dict)]
+
+
+def _state_of(record):
+    status = record.get("status") if isinstance(record, dict) else None
+    return status.get("state") if isinstance(status, dict) else None
+
+
+# ---- the descriptor ----------------------------------------------------------------------------
+
+class VmResource(Resource):
+    NAME = "VM"
+    NAMESPACE = "vm"
+    RESULT_KEY = "vm"
+    IDENTITY = ("name",)
+    ERROR_PREFIXES = ("vm_create", "vm_update")
+    JOBS = frozenset(("vm.stop", "vm.restart"))
+    FIELDS = (
+        Field("name", parse=parse_name),
+        Field("description"),
+        Field("vcpus", parse=parse_count),
+        Field("cores", parse=parse_count),
+        Field("threads", parse=parse_count),
+        Field("memory", parse=parse_mib),
+        Field("min_memory", parse=parse_min_memory),
+        Field("cpu_mode"),
+        Field("cpu_model", parse=optional_text),
+        Field("bootloader"),
+        Field("bootloader_ovmf"),
+        Field("enable_secure_boot"),
+        Field("trusted_platform_module"),
+        Field("autostart"),
+        Field("time"),
+        Field("shutdown_timeout", parse=parse_shutdown_timeout),
+        Field("arch_type", parse=optional_text),
+        Field("machine_type", parse=optional_text),
+        Field("command_line_args", parse=parse_command_line),
+        Field("hide_from_msr"),
+        Field("ensure_display_device"),
+        Field("devices", compare="ignore", from_api=normalize_devices),
+        Field("uuid", output_only=True),
+        Field("status", output_only=True),
+        Field("display_available", output_only=True),
+    )
+
+    def __init__(self):
+        super(VmResource, self).__init__()
+        self.specs = None
+        self.raw_before = None
+        self.current = None
+        self.restart_required = False
+        self.device_call = None
+        self.plan = []
+
+    # ---- local validation --------------------------------------------------------------------
+
+    def desired(self, params):
+        desired = super(VmResource, self).desired(params)
+        desired.pop("devices", None)
+        if params.get("devices") is not None:
+            self.specs = [parse_device(item, "devices[%d]." % index) for index, item in enumerate(params["devices"])]
+        return desired
+
+    def validate(self, desired, params):
+        if params.get("purge_devices") and params.get("devices") is None:
+            raise OptionError("purge_devices", "needs devices: the complete list of devices the VM keeps")
+        if (params.get("wait_timeout") or 0) < 0:
+            raise OptionError("wait_timeout", "must not be negative, got %d" % params["wait_timeout"])
+        self._check_limits(desired)
+
+    @staticmethod
+    def _check_limits(values):
+        if values.get("min_memory") is not None and values.get("memory") is not None \
+                and values["min_memory"] > values["memory"]:
+            raise OptionError("min_memory", "%d MiB is more than memory (%d MiB)" % (values["min_memory"], values["memory"]))
+        counts = [values.get(name) or 1 for name in ("vcpus", "cores", "threads")]
+        if counts[0] * counts[1] * counts[2] > MAX_VCPUS:
+            raise OptionError("vcpus", "vcpus x cores x threads = %d x %d x %d = %d is more than the %d virtual CPUs "
+                                       "TrueNAS supports" % tuple(counts + [counts[0] * counts[1] * counts[2], MAX_VCPUS]))
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def find(self, ctx):
+        action, ctx.action = ctx.action, None
+        require_vms(ctx.caps)
+        ctx.action = action
+        raw = ctx.client.get_one("vm.query", [["name", "=", ctx.params["name"]]])
+        ctx.action = None
+        for spec in self.specs or ():
+            check_display_type(ctx.caps, spec)
+        self.raw_before = raw
+        if ctx.params.get("state") == "absent":
+            return raw
+        if raw is None:
+            if "memory" not in ctx.desired:
+                raise OptionError("memory", "is required to create the %s" % ctx.what)
+        else:
+            self.current = self.normalize(raw, ctx.caps)
+            self._check_existing(ctx)
+        if self.specs is not None:
+            # Planned (and checked) before anything is written, so bad devices never leave a half-built VM.
+            self.plan = self._plan_devices(ctx, self.current.get("devices") or [] if self.current else [])
+        return raw
+
+    def _check_existing(self, ctx):
+        """Checks against the existing VM: fields TrueNAS sets only on creation, and the limits
+        with the options the user left out taken from the VM."""
+        if not ctx.caps.vm_update_secure_boot:
+            for option in CREATE_ONLY_FROM_25_10:
+                if option in ctx.desired and ctx.desired[option] != self.current.get(option):
+                    raise OptionError(option, "cannot be changed on the existing %s on TrueNAS %s (current %r, requested "
+                                              "%r); from TrueNAS 25.10 on it is set only when the VM is created"
+                                      % (ctx.what, ctx.caps.version_string, self.current.get(option), ctx.desired[option]))
+        merged = dict(self.current)
+        merged.update(ctx.desired)
+        self._check_limits(merged)
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def delete_params(self, ctx, record):
+        """Stops a running VM first (the guest gets its shutdown_timeout, then it is powered off),
+        unless ``force`` is set; ``vm.delete`` itself powers off whatever still runs."""
+        if _state_of(record) == "RUNNING" and not ctx.params.get("force"):
+            ctx.write("vm.stop", record["id"], {"force": False, "force_after_timeout": True},
+                      action="stop %s before deleting it" % ctx.what, timeout=self._job_timeout(ctx, record))
+        return [record["id"], {"zvols": bool(ctx.params.get("delete_zvols")), "force": bool(ctx.params.get("force"))}]
+
+    def post_apply(self, ctx, after):
+        after = dict(after)
+        if ctx.check_mode and self.raw_before is None:
+            after.setdefault("status", {"state": "STOPPED", "pid": None, "domain_state": "SHUTOFF"})
+            after.setdefault("devices", [])
+        changed = False
+        devices_changed = False
+        if self.specs is not None:
+            devices_changed, after = self._converge_devices(ctx, after)
+            changed = devices_changed
+        config_changed = self.raw_before is not None and bool(ctx.changes(self.current))
+        power_changed, after = self._converge_power(ctx, after, config_changed or devices_changed)
+        return changed or power_changed, after
+
+    def result_extra(self):
+        return {"restart_required": self.restart_required}
+
+    def secret_options(self):
+        return list(SECRETS)
+
+    # ---- devices -----------------------------------------------------------------------------
+
+    def _plan_devices(self, ctx, devices):
+        """``[(kind, spec, current, changes)]``: deletes first, then updates, then creates."""
+        vm_name = ctx.params["name"]
+        claimed = set()
+        deletes, updates, creates = [], [], []
+        for spec in self.specs:
+            current = find_device(spec, devices, claimed, vm_name)
+            if current is not None:
+                claimed.add(current.get("id"))
+            if spec.state == "absent":
+                if current is not None:
+                    deletes.append(("delete", spec, current, None))
+                continue
+            what = "%s of %s" % (spec.describe(), ctx.what)
+            if current is None:
+                self._check_new_device(ctx, spec)
+                creates.append(("create", spec, None, None))
+                continue
+            adjust_password(spec, current, ctx.warn, what)
+            changes = device_changes(spec, current, what)
+            if "nic_attach" in changes:
+                check_nic_attach(ctx.client, spec)
+            if changes:
+                updates.append(("update", spec, current, changes))
+        if ctx.params.get("purge_devices"):
+            planned = set(item[2]["id"] for item in deletes)
+            for device in devices:
+                if device.get("id") not in claimed and device.get("id") not in planned:
+                    deletes.append(("purge", None, device, None))
+        return deletes + updates + creates
+
+    @staticmethod
+    def _check_new_device(ctx, spec):
+        if spec.dtype == "DISPLAY" and "display_password" not in spec.desired:
+            raise OptionError(spec.option("display_password"), "is required to add a DISPLAY device; TrueNAS refuses "
+                                                               "display devices without one")
+        if spec.dtype == "RAW" and not spec.extras.get("exists") and "size" not in spec.desired:
+            raise OptionError(spec.option("size"), "is required to create the RAW file %s (or set exists: true for a "
+                                                   "file that exists already)" % spec.desired["path"])
+        check_nic_attach(ctx.client, spec)
+        plan_zvol(ctx.client, spec)
+
+    def _converge_devices(self, ctx, after):
+        plan = self.plan
+        if not plan:
+            return False, after
+        if ctx.check_mode:
+            return True, dict(after, devices=self._predict_devices(list(after.get("devices") or []), plan))
+        done = []
+        for kind, spec, current, changes in plan:
+            self.device_call = spec
+            try:
+                self._apply_device(ctx, after["id"], kind, spec, current, changes)
+            except (OptionError, TrueNASError):
+                failed = ctx.action
+                self._after_device_failure(ctx, after["id"], done, failed)
+                raise
+            done.append((kind, spec, current))
+        self.device_call = None
+        return True, after
+
+    @staticmethod
+    def _predict_devices(devices, plan):
+        removed = set(current["id"] for kind, spec, current, changes in plan if kind in ("delete", "purge"))
+        updated = dict((current["id"], changes) for kind, spec, current, changes in plan if kind == "update")
+        out = []
+        for device in devices:
+            if device["id"] in removed:
+                continue
+            out.append(predicted_device(None, device, updated.get(device["id"])))
+        out.extend(predicted_device(spec) for kind, spec, current, changes in plan if kind == "create")
+        return out
+
+    def _apply_device(self, ctx, vm_id, kind, spec, current, changes):
+        name = ctx.params["name"]
+        if kind in ("delete", "purge"):
+            text = spec.describe() if spec is not None else _describe_current(current)
+            ctx.write("vm.device.delete", current["id"], {"zvol": False, "raw_file": False, "force": False},
+                      action="remove %s from VM '%s'" % (text, name))
+        elif kind == "update":
+            ctx.write("vm.device.update", current["id"], update_payload(spec.dtype, changes),
+                      action="update %s of VM '%s'" % (spec.describe(), name))
+        else:
+            action = "add %s to VM '%s'" % (spec.describe(), name)
+            mac = None
+            if spec.dtype == "NIC" and not spec.desired.get("mac"):
+                # TrueNAS draws a new MAC at every boot for a NIC stored without one: store one now.
+                ctx.action = action
+                mac = ctx.client.call("vm.random_mac")
+            result = ctx.write("vm.device.create", create_payload(spec, vm_id, ctx.caps, mac=mac), action=action)
+            spec.created_id = result.get("id") if isinstance(result, dict) else None
+
+    def _after_device_failure(self, ctx, vm_id, done, failed):
+        """Roll back a VM this task created; otherwise re-read it and say what was already done."""
+        name = ctx.params["name"]
+        if self.raw_before is None:
+            try:
+                for kind, spec, current in done:
+                    if kind == "create" and spec.extras.get("create_zvol") and spec.created_id is not None:
+                        ctx.write("vm.device.delete", spec.created_id, {"zvol": True, "raw_file": False, "force": True},
+                                  action="roll back %s" % spec.describe())
+                ctx.write("vm.delete", vm_id, {"zvols": False, "force": True}, action="roll back VM '%s'" % name)
+            except TrueNASError as exc:
+                ctx.action = "%s (rolling back failed too: %s; VM '%s' still exists)" % (failed, exc, name)
+                self._reread_quietly(ctx, vm_id)
+                return
+            ctx.known = None
+            ctx.changed = False
+            ctx.action = "%s (rolled back: the VM '%s' this task created was deleted again)" % (failed, name)
+            return
+        self._reread_quietly(ctx, vm_id)
+        steps = []
+        options = sorted(ctx.changes(self.current)) if self.current is not None else []
+        if options:
+            steps.append("updated %s" % ", ".join(options))
+        if done:
+            for kind, spec, current in done:
+                text = spec.describe() if spec is not None else _describe_current(current)
+                steps.append("%s %s" % ({"create": "added", "update": "updated"}.get(kind, "removed"), text))
+        ctx.action = "%s (already done: %s)" % (failed, "; ".join(steps)) if steps else failed
+
+    def _reread_quietly(self, ctx, vm_id):
+        try:
+            raw = ctx.client.get_one("vm.query", [["id", "=", vm_id]])
+        except TrueNASError:
+            return
+        ctx.known = self.normalize(raw, ctx.caps) if raw is not None else None
+
+    # ---- power state -------------------------------------------------------------------------
+
+    def _converge_power(self, ctx, after, definition_changed):
+        state = ctx.params.get("state") or "present"
+        status = _state_of(after) or "STOPPED"
+        steps = []
+        if status == "ERROR" and state in ("started", "stopped", "restarted", "poweroff"):
+            raise TrueNASError("%s is in state ERROR (TrueNAS cannot read its libvirt domain), so state %s cannot be "
+                               "reached" % (ctx.what, state))
+        if state in ("present", "started"):
+            if state == "started":
+                steps = {"STOPPED": ["start"], "SUSPENDED": ["resume"]}.get(status, [])
+            if definition_changed and status in ACTIVE:
+                if ctx.params.get("restart_if_needed"):
+                    steps = ["restart"] if status == "RUNNING" else ["poweroff", "start"]
+                else:
+                    self.restart_required = True
+        elif state == "stopped":
+            steps = {"RUNNING": ["stop"], "SUSPENDED": ["poweroff"]}.get(status, [])
+        elif state == "poweroff":
+            steps = ["poweroff"] if status in ACTIVE else []
+        elif state == "restarted":
+            steps = {"RUNNING": ["restart"], "SUSPENDED": ["poweroff", "start"]}.get(status, ["start"])
+        if not steps:
+            return False, after
+        target = "STOPPED" if steps[-1] in ("stop", "poweroff") else "RUNNING"
+        if ctx.check_mode:
+            return True, dict(after, status=dict(after.get("status") or {}, state=target))
+        for step in steps:
+            self._power_step(ctx, after, step)
+        return True, after
+
+    def _job_timeout(self, ctx, record):
+        shutdown = record.get("shutdown_timeout") or DEFAULT_SHUTDOWN_TIMEOUT
+        return max(ctx.params.get("wait_timeout") or 0, shutdown + JOB_MARGIN)
+
+    def _power_step(self, ctx, after, step):
+        vm_id = after["id"]
+        action = "%s %s" % (step if step != "poweroff" else "power off", ctx.what)
+        hint = ""
+        if step == "start":
+            ctx.write("vm.start", vm_id, action=action)
+        elif step == "resume":
+            ctx.write("vm.resume", vm_id, action=action)
+        elif step == "poweroff":
+            ctx.write("vm.poweroff", vm_id, action=action)
+        elif step == "restart":
+            ctx.write("vm.restart", vm_id, action=action, timeout=self._job_timeout(ctx, after))
+        else:
+            force_after_timeout = bool(ctx.params.get("force_after_timeout"))
+            ctx.write("vm.stop", vm_id, {"force": False, "force_after_timeout": force_after_timeout}, action=action,
+                      timeout=self._job_timeout(ctx, after))
+            if not force_after_timeout:
+                hint = ("the guest did not shut down after the ACPI request; set force_after_timeout: true to power it "
+                        "off after shutdown_timeout, or use state: poweroff")
+        target = "STOPPED" if step in ("stop", "poweroff") else "RUNNING"
+        if not ctx.params.get("wait", True):
+            return
+        ctx.action = action
+        try:
+            ctx.waiter.wait(lambda: ctx.client.call("vm.status", vm_id),
+                            lambda status: isinstance(status, dict) and status.get("state") == target,
+                            ctx.params.get("wait_timeout") or 0, interval=POLL_INTERVAL,
+                            what="%s to be %s" % (ctx.what, target))
+        except TrueNASTimeoutError as exc:
+            if hint:
+                raise TrueNASTimeoutError("%s; %s" % (exc.message, hint))
+            raise
+        ctx.action = None
+
+    # ---- errors ------------------------------------------------------------------------------
+
+    def option_for(self, attribute):
+        if self.device_call is not None:
+            return option_for_attribute(attribute, self.device_call.dtype, self.device_call.where)
+        return super(VmResource, self).option_for(attribute)
+
+
+def _describe_current(device):
+    dtype = device.get("dtype")
+    if dtype in ("DISK", "RAW", "CDROM"):
+        return "%s '%s'" % (dtype, device.get("path"))
+    if dtype == "NIC":
+        return "NIC '%s'" % device.get("mac")
+    if dtype == "DISPLAY":
+        return "%s display" % device.get("type")
+    if dtype == "PCI":
+        return "PCI '%s'" % device.get("pptdev")
+    return "%s device %s" % (dtype, device.get("id"))
+
+
+# ---- reading many (truenas_vm_info) ------------------------------------------------------------
+
+
+def info_filters(name=None, name_prefix=None):
+    """``vm.query`` filters selecting VMs by exact name or by name prefix (all VMs without either)."""
+    if name:
+        return [["name", "=", name]]
+    if name_prefix:
+        return [["name", "^", name_prefix]]
+    return []
+
+
+def display_ports(devices):
+    """``[{type, port, web_port, bind, web}]`` of the DISPLAY devices among normalised ``devices``."""
+    return [dict(type=device.get("type"), port=device.get("display_port"), web_port=device.get("web_port"),
+                 bind=device.get("bind"), web=device.get("web"))
+            for device in devices if device.get("dtype") == "DISPLAY"]
+
+
+def vm_info(record, caps=None):
+    """One ``vm.query`` entry in option vocabulary, with its devices and a ``displays`` summary."""
+    vm = VmResource().normalize(record, caps)
+    vm["displays"] = display_ports(vm.get("devices") or [])
+    return vm
