@@ -1,0 +1,42 @@
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""truenas_system_info through the fake client."""
+
+import datetime
+
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASConnectionError
+from ansible_collections.nasops.truenas.plugins.modules import truenas_system_info
+
+MAIN = truenas_system_info.main
+UTC = datetime.timezone.utc
+INFO = {
+    "version": "25.10.5", "buildtime": datetime.datetime(2025, 10, 1, tzinfo=UTC), "hostname": "nas1",
+    "physmem": 68719476736, "model": "AMD EPYC 7302P 16-Core Processor", "cores": 32, "physical_cores": 16,
+    "loadavg": [0.12, 0.2, 0.18], "uptime": "3 days, 4:05:06.12", "uptime_seconds": 273906.12,
+    "system_serial": "S1", "system_product": "X10", "system_product_version": "1.0", "license": None,
+    "boottime": datetime.datetime(2025, 10, 12, 8, 0, tzinfo=UTC), "datetime": datetime.datetime(2025, 10, 15, 12, 5, 6, tzinfo=UTC),
+    "timezone": "Europe/Berlin", "system_manufacturer": "Supermicro", "ecc_memory": True,
+}
+
+
+def test_system_facts(run_module, fake_client):
+    fake_client.respond("system.info", INFO)
+    result = run_module(MAIN, {}, check_mode=True)
+    assert result["changed"] is False
+    assert fake_client.methods == ["system.info"]
+    assert result["system"] == {
+        "version": "25.10.5", "hostname": "nas1", "uptime": "3 days, 4:05:06.12", "uptime_seconds": 273906.12,
+        "boottime": "2025-10-12T08:00:00+00:00", "datetime": "2025-10-15T12:05:06+00:00",
+        "buildtime": "2025-10-01T00:00:00+00:00", "timezone": "Europe/Berlin", "loadavg": [0.12, 0.2, 0.18],
+        "system_product": "X10", "system_product_version": "1.0", "system_manufacturer": "Supermicro",
+        "system_serial": "S1", "memory": {"total": 68719476736, "ecc": True},
+        "cpu": {"model": "AMD EPYC 7302P 16-Core Processor", "cores": 32, "physical_cores": 16},
+    }
+
+
+def test_connection_failure(run_module, fake_client):
+    fake_client.respond("system.info", TrueNASConnectionError("could not connect to nas.example.test:443: refused"))
+    result = run_module(MAIN, {})
+    assert result["failed"] is True
+    assert result["msg"] == "Failed to read the system facts: could not connect to nas.example.test:443: refused"
