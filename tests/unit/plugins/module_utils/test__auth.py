@@ -274,6 +274,7 @@ def test_login_error_reply_closes_the_socket(server, clock):
 
     server.handlers["auth.login_ex"] = login
     client = make_client(server, clock, [])
+    client.login_rate_limit_wait = 0
     with pytest.raises(TrueNASBusyError) as info:
         client.connect()
     assert info.value.message == "auth.login_ex: [EBUSY] Rate Limit Exceeded"
