@@ -231,6 +231,20 @@ class TrueNASModule(AnsibleModule):
                                   after=mask_secrets(diff.get("after") or {}, secrets))
         self.exit_json(**result)
 
+    def run_info(self, gather, result_key, action, secrets=()):
+        """Run an info module: ``gather(client, params)`` read-only, then exit unchanged.
+
+        ``action`` ("read pools") prefixes failure messages; ``secrets`` are dotted paths masked
+        in the result.
+        """
+        try:
+            value = gather(self.client, self.params)
+        except OptionError as exc:
+            self.fail_from_error(exc)
+        except TrueNASError as exc:
+            self.fail_from_error(exc, action=action)
+        self.exit_result(False, result_key, value, secrets=secrets)
+
     def run_resource(self, resource):
         """Converge ``resource`` (a descriptor instance or class) with the engine, then exit."""
         if isinstance(resource, type):

@@ -110,10 +110,8 @@ datasets:
       source: {compression: INHERITED, atime: DEFAULT}
 """
 
-from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
-from ansible_collections.nasops.truenas.plugins.module_utils._resources.dataset import datasets_under, valid_dataset_name
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.dataset import gather_datasets
 
 
 def argument_spec():
@@ -122,17 +120,7 @@ def argument_spec():
 
 def main():
     module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True)
-    name = module.params["name"]
-    try:
-        if name is not None:
-            valid_dataset_name(name)
-    except ValueError as exc:
-        module.fail_from_error(OptionError("name", str(exc)))
-    try:
-        datasets = datasets_under(module.client, module.client.caps, name)
-    except TrueNASError as exc:
-        module.fail_from_error(exc, action="read datasets")
-    module.exit_result(False, "datasets", datasets)
+    module.run_info(gather_datasets, "datasets", "read datasets")
 
 
 if __name__ == "__main__":

@@ -159,8 +159,6 @@ disks:
           sample: null
 """
 
-from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.disk import DiskResource
 
@@ -176,13 +174,7 @@ def argument_spec():
 def main():
     module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True)
     resource = DiskResource()
-    try:
-        disks = resource.gather(module.client, module.params)
-    except OptionError as exc:
-        module.fail_from_error(exc)
-    except TrueNASError as exc:
-        module.fail_from_error(exc, action="read disks")
-    module.exit_result(False, resource.RESULT_KEY, disks)
+    module.run_info(resource.gather, resource.RESULT_KEY, "read disks")
 
 
 if __name__ == "__main__":

@@ -201,8 +201,6 @@ pools:
       sample: {used: 1073741824, available: 3865470566400}
 """
 
-from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.pool import PoolResource
 
@@ -217,13 +215,7 @@ def argument_spec():
 def main():
     module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True)
     resource = PoolResource()
-    try:
-        pools = resource.gather(module.client, module.params)
-    except OptionError as exc:
-        module.fail_from_error(exc)
-    except TrueNASError as exc:
-        module.fail_from_error(exc, action="read pools")
-    module.exit_result(False, resource.RESULT_KEY, pools)
+    module.run_info(resource.gather, resource.RESULT_KEY, "read pools")
 
 
 if __name__ == "__main__":

@@ -139,19 +139,18 @@ system:
       sample: null
 """
 
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.system import SystemResource
 
 
+def argument_spec():
+    return {}
+
+
 def main():
-    module = TrueNASModule(argument_spec={}, supports_check_mode=True)
+    module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True)
     resource = SystemResource()
-    try:
-        system = resource.gather(module.client, module.params)
-    except TrueNASError as exc:
-        module.fail_from_error(exc, action="read the system facts")
-    module.exit_result(False, resource.RESULT_KEY, system)
+    module.run_info(resource.gather, resource.RESULT_KEY, "read the system facts")
 
 
 if __name__ == "__main__":

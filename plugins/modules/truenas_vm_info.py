@@ -146,10 +146,8 @@ vms:
       sample: [{"type": "SPICE", "port": 5900, "web_port": 5901, "bind": "0.0.0.0", "web": true}]
 """
 
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
-from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm import SECRETS, info_filters, vm_info
-from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_device import require_vms
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm import SECRETS, gather_vms
 
 
 def argument_spec():
@@ -162,15 +160,7 @@ def argument_spec():
 def main():
     module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("name", "name_prefix")])
-    vms = []
-    try:
-        client = module.client
-        require_vms(client.caps)
-        records = client.query("vm.query", info_filters(module.params["name"], module.params["name_prefix"]))
-        vms = [vm_info(record, client.caps) for record in records if isinstance(record, dict)]
-    except TrueNASError as exc:
-        module.fail_from_error(exc, action="read VMs")
-    module.exit_result(False, "vms", vms, secrets=SECRETS)
+    module.run_info(gather_vms, "vms", "read VMs", secrets=SECRETS)
 
 
 if __name__ == "__main__":

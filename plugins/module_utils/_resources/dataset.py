@@ -759,3 +759,14 @@ def datasets_under(client, caps, name=None):
             continue
         result.append(resource.normalize(row, caps))
     return sorted(result, key=lambda item: item["name"].split("/"))
+
+
+def gather_datasets(client, params):
+    """truenas_dataset_info: the dataset ``params["name"]`` and everything under it, or all datasets."""
+    name = params.get("name")
+    if name is not None:
+        try:
+            valid_dataset_name(name)
+        except ValueError as exc:
+            raise OptionError("name", str(exc))
+    return datasets_under(client, client.caps, name)

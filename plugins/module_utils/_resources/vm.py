@@ -508,3 +508,10 @@ def vm_info(record, caps=None):
     vm = VmResource().normalize(record, caps)
     vm["displays"] = display_ports(vm.get("devices") or [])
     return vm
+
+
+def gather_vms(client, params):
+    """truenas_vm_info: VMs with status, devices and display ports, by ``name`` or ``name_prefix``."""
+    require_vms(client.caps)
+    records = client.query("vm.query", info_filters(params.get("name"), params.get("name_prefix")))
+    return [vm_info(record, client.caps) for record in records if isinstance(record, dict)]
