@@ -92,6 +92,7 @@ EXAMPLES = r"""
 # (TRUENAS_HOST, TRUENAS_API_KEY, TRUENAS_USERNAME, ...).
 plugin: nasops.truenas.truenas
 
+---
 # k8s.truenas.yml: only the VMs whose names start with "k8s_", without test VMs,
 # with the connection in the file and the API key from the environment (TRUENAS_API_KEY).
 plugin: nasops.truenas.truenas
@@ -112,6 +113,7 @@ keyed_groups:
     prefix: network
 default_groups: [state]
 
+---
 # running.truenas.yml: running VMs only (filtered by TrueNAS), result cached for ten minutes
 plugin: nasops.truenas.truenas
 url: wss://nas.example.com:8443/api/current
