@@ -88,9 +88,15 @@ def external_uri(target):
 
 def resolve_external(app, env, node, contnode):  # pylint: disable=unused-argument
     """Turn a ``:ref:`` to Ansible's documentation into an external link."""
-    if node.get("refdomain") != "std" or node.get("reftype") != "ref":
+    if node.get("refdomain") != "std":
         return None
-    uri = external_uri(node["reftarget"])
+    if node.get("reftype") == "envvar" and node["reftarget"].startswith("ANSIBLE_"):
+        # ansible-core's configuration variables, documented on its configuration page
+        uri = "%sreference_appendices/config.html#envvar-%s" % (ANSIBLE_DOCS_URL, node["reftarget"])
+    elif node.get("reftype") == "ref":
+        uri = external_uri(node["reftarget"])
+    else:
+        return None
     if uri is None:
         return None
     reference = nodes.reference("", "", internal=False, refuri=uri)
