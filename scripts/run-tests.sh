@@ -3,7 +3,7 @@
 # fails if any stage failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 bin="$top/.venv/bin"
 log="$top/.cache/pytest.log"
 mkdir -p "$top/.cache"

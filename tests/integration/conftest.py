@@ -43,7 +43,7 @@ class PlaybookRun:
         self.stats = {}
         if found:
             for item in found[-1].split():
-                key, _, value = item.partition("=")
+                key, _sep, value = item.partition("=")
                 if value.isdigit():
                     self.stats[key] = int(value)
 

@@ -51,7 +51,7 @@ CONNECTION_ARGS = {"host": "nas.example.test", "api_key": "1-" + "k" * 64, "user
 # Method names (last part) that only read; every other call counts as a mutation.
 READ_ONLY_ACTIONS = frozenset((
     "query", "get_instance", "config", "version", "version_short", "info", "get_jobs", "ping",
-    "get_methods", "status", "me",
+    "get_methods", "status", "me", "stat",
 ))
 
 

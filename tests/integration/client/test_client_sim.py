@@ -283,7 +283,7 @@ def test_job_wait_through_events_with_progress(sim, connect_to):
     seen = []
     assert client.call("pool.scrub", 1, "START", job=True, progress=lambda p, d: seen.append((p, d))) is None
     assert seen[-1] == (100, "Scrub finished")
-    percents = [p for p, _ in seen]
+    percents = [p for p, _description in seen]
     assert percents == sorted(percents)
     assert len(sim.calls("pool.scrub")) == 1
     assert len(sim.calls("core.subscribe")) == 1

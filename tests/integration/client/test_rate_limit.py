@@ -20,7 +20,7 @@ def short_window(monkeypatch):
 
 def test_the_21st_login_in_a_window_waits_and_succeeds(sim_factory, connect_to, short_window):
     server = sim_factory("25.10", rate_limit=True, rate_limit_delay=(0.01, 0.02))
-    for _ in range(20):
+    for _login in range(20):
         client = connect_to(server)
         client.connect()
         assert client.warnings == []
@@ -35,7 +35,7 @@ def test_the_21st_login_in_a_window_waits_and_succeeds(sim_factory, connect_to, 
 
 def test_without_time_to_wait_the_rate_limit_is_reported(sim_factory, connect_to, short_window, guard):
     server = sim_factory("25.10", rate_limit=True, rate_limit_delay=(0.01, 0.02))
-    for _ in range(20):
+    for _login in range(20):
         connect_to(server).connect()
     late = connect_to(server, login_rate_limit_wait=0)
     exc = guard.error(TrueNASBusyError, late.connect)

@@ -283,8 +283,8 @@ def test_restart_starts_again_with_overcommit(c):
 
 def test_delete_powers_off_and_destroys_zvols(sim, c):
     create(c)
-    c.request("vm.device.create", {"vm": 1, "attributes": {"dtype": "DISK", "create_zvol": True,
-                                                            "zvol_name": "tank/vms/vm1-disk0", "zvol_volsize": GIB}})
+    c.request("vm.device.create", {"vm": 1, "attributes": {
+        "dtype": "DISK", "create_zvol": True, "zvol_name": "tank/vms/vm1-disk0", "zvol_volsize": GIB}})
     c.request("vm.device.create", {"vm": 1, "attributes": {"dtype": "NIC", "nic_attach": "br0"}})
     c.request("vm.start", 1)
     result = c.request("vm.delete", 1, {"zvols": True})
@@ -296,8 +296,8 @@ def test_delete_powers_off_and_destroys_zvols(sim, c):
 
 def test_delete_keeps_zvols_by_default_and_error_state_needs_force(sim, c):
     create(c)
-    c.request("vm.device.create", {"vm": 1, "attributes": {"dtype": "DISK", "create_zvol": True,
-                                                            "zvol_name": "tank/vms/keep", "zvol_volsize": GIB}})
+    c.request("vm.device.create", {"vm": 1, "attributes": {
+        "dtype": "DISK", "create_zvol": True, "zvol_name": "tank/vms/keep", "zvol_volsize": GIB}})
     c.request("test.vm_guest_behaviour", 1, {"error": True})
     assert c.request("vm.status", 1) == {"state": "ERROR", "pid": None, "domain_state": "ERROR"}
     assert call_error(c, "vm.delete", 1) == ("EFAULT", "[EFAULT] Unable to retrieve VM status. Failed to destroy VM")
@@ -395,8 +395,8 @@ def test_seeded_vms_and_network(profile, sim_factory, sim_client):
         {"id": 2, "vm": 1, "order": 1000, "attributes": {"dtype": "CDROM", "path": "/mnt/tank/isos/talos-1.8.iso"}},
     ]
     assert c.request("vm.get_available_memory") == int((8 * GIB - 2048 * MIB) * 0.9) + GIB
-    assert c.request("test.vm_guest_behaviour", 1) == {"ignores_acpi": True, "shutdown_seconds": 0.5,
-                                                        "error": False}
+    assert c.request("test.vm_guest_behaviour", 1) == {
+        "ignores_acpi": True, "shutdown_seconds": 0.5, "error": False}
     assert c.request("vm.device.nic_attach_choices") == {"eno1": "eno1", "eno2": "eno2", "br5": "br5"}
     assert c.request("vm.device.bind_choices") == {"0.0.0.0": "0.0.0.0", "127.0.0.1": "127.0.0.1",
                                                    "10.1.1.5": "10.1.1.5"}
@@ -406,8 +406,8 @@ def test_seeded_vms_and_network(profile, sim_factory, sim_client):
     ("vms", [{"name": "x"}], "seed section vms: machine 0 needs a name and an integer memory (MiB)"),
     ("vms", {"machines": [{"name": "x", "memory": 64, "status": "PAUSED"}]},
      "seed section vms: machine x has status 'PAUSED' (STOPPED, RUNNING or SUSPENDED)"),
-    ("vms", {"host": {"memory_available": "8G"}}, "seed section vms: host.memory_available must be a number of "
-                                                   "bytes, got '8G'"),
+    ("vms", {"host": {"memory_available": "8G"}},
+     "seed section vms: host.memory_available must be a number of bytes, got '8G'"),
     ("network", {"bind_addresses": ["nope"]}, "seed section network: 'nope' in bind_addresses is not an IP address"),
     ("network", {"bridges": [{"members": []}]}, "seed section network: every entry of bridges needs a name, got "
                                                 "{'members': []}"),

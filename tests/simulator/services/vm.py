@@ -110,8 +110,8 @@ DEFAULT_PCI_DEVICES = {
                        "product_id": "0x2503", "vendor_id": "0x10de"},
         "controller_type": "VGA compatible controller",
         "critical": False,
-        "iommu_group": {"number": 14, "addresses": [{"domain": "0x0000", "bus": "0x01", "slot": "0x00",
-                                                      "function": "0x0"}]},
+        "iommu_group": {"number": 14, "addresses": [
+            {"domain": "0x0000", "bus": "0x01", "slot": "0x00", "function": "0x0"}]},
         "available": True,
         "drivers": ["vfio-pci"],
         "error": None,
@@ -466,8 +466,8 @@ class VmService:
         if data["vcpus"] * data["cores"] * data["threads"] > MAX_VCPUS:
             verrors.add("%s.vcpus" % schema_name, (
                 'Maximum %d vcpus are supported.Please ensure the product of "%s.vcpus", "%s.threads" and '
-                '"%s.cores" is less than or equal to %d.' % (MAX_VCPUS, schema_name, schema_name, schema_name,
-                                                               MAX_VCPUS)))
+                '"%s.cores" is less than or equal to %d.'
+                % (MAX_VCPUS, schema_name, schema_name, schema_name, MAX_VCPUS)))
         cpus = None
         for key in ("cpuset", "nodeset"):
             if data.get(key):
@@ -1399,4 +1399,3 @@ def load_vms_seed(state, seed):
             dev_id = state.next_id(DEV_KIND)
             state.data[DEV_KIND][str(dev_id)] = {"id": dev_id, "vm": rec["id"], "attributes": attrs,
                                                  "order": dev.get("order")}
-

@@ -160,7 +160,7 @@ class FakeServer:
         heapq.heappush(self.world, (self.clock.now + delay, next(self._seq), action))
 
     def step(self):
-        when, _, action = heapq.heappop(self.world)
+        when, _seq, action = heapq.heappop(self.world)
         self.clock.now = max(self.clock.now, when)
         action()
 

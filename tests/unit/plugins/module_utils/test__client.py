@@ -202,7 +202,7 @@ def test_connect_timeout_is_bounded_by_settings(make, server):
 
 def test_call_returns_results_and_raises_mapped_errors(make, server):
     server.handlers["vm.start"] = lambda ctx, vm_id, options=None: None
-    server.handlers["vm.create"] = lambda ctx, data: (_ for _ in ()).throw(WireError({
+    server.handlers["vm.create"] = lambda ctx, data: (never for never in ()).throw(WireError({
         "code": -32602, "message": "Invalid params",
         "data": {"error": 22, "extra": [["vm_create.memory", "Input should be a valid integer", 22]]}}))
     client = make()
@@ -446,7 +446,7 @@ def test_job_timeout_names_the_job(make, server, clock):
 
 
 def test_job_not_found_several_times_is_an_error(make, server):
-    server.handlers["core.subscribe"] = lambda ctx, name: (_ for _ in ()).throw(WireError({"code": -32001}))
+    server.handlers["core.subscribe"] = lambda ctx, name: (never for never in ()).throw(WireError({"code": -32001}))
     server.handlers["vm.stop"] = lambda ctx, *params: 777
     with pytest.raises(TrueNASJobError) as info:
         make().call("vm.stop", 3, job=True)

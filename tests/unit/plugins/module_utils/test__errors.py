@@ -36,7 +36,7 @@ def test_validation_errors_keep_every_triple_and_attribute():
         "trace": {"class": "ValidationErrors", "formatted": TRACEBACK},
         "extra": [["data.name", "Field required", 22], ["data.foo", "Extra inputs are not permitted", 22]]}}
     exc = error_from_wire(wire, "pool.dataset.create")
-    assert type(exc) is TrueNASValidationError
+    assert exc.__class__ is TrueNASValidationError
     assert exc.errors == [("data.name", "Field required", 22), ("data.foo", "Extra inputs are not permitted", 22)]
     assert exc.message == ("pool.dataset.create: [EINVAL] data.name: Field required; "
                            "[EINVAL] data.foo: Extra inputs are not permitted")
@@ -52,7 +52,7 @@ def test_get_instance_enoent_with_null_attribute_is_not_found():
         "trace": {"class": "InstanceNotFound", "formatted": TRACEBACK},
         "extra": [[None, "VM 9 does not exist", 2]]}}
     exc = error_from_wire(wire, "vm.get_instance")
-    assert type(exc) is TrueNASNotFoundError
+    assert exc.__class__ is TrueNASNotFoundError
     assert exc.message == "vm.get_instance: [ENOENT] VM 9 does not exist"
     assert exc.errno == 2 and exc.errname == "ENOENT"
 
@@ -61,46 +61,46 @@ def test_enoent_with_an_attribute_stays_a_validation_error():
     wire = {"code": -32602, "message": "Invalid params", "data": {
         "error": 22, "extra": [["vm_create.path", "Path does not exist", 2]]}}
     exc = error_from_wire(wire, "vm.create")
-    assert type(exc) is TrueNASValidationError
+    assert exc.__class__ is TrueNASValidationError
     assert exc.message == "vm.create: [ENOENT] vm_create.path: Path does not exist"
 
 
 def test_not_authenticated_is_auth_error():
     exc = error_from_wire(call_error(207, "ENOTAUTHENTICATED", "[ENOTAUTHENTICATED] Not authenticated"), "pool.query")
-    assert type(exc) is TrueNASAuthError
+    assert exc.__class__ is TrueNASAuthError
     assert exc.message == "pool.query: [ENOTAUTHENTICATED] Not authenticated"
     assert exc.errno == 207
 
 
 def test_eacces_is_auth_error_not_authorized():
     exc = error_from_wire(call_error(13, "EACCES", "[EACCES] Not authorized"), "vm.create")
-    assert type(exc) is TrueNASAuthError
+    assert exc.__class__ is TrueNASAuthError
     assert exc.message == "vm.create: [EACCES] Not authorized (the user lacks a role that allows this call)"
 
 
 def test_enomethod_is_unsupported():
     exc = error_from_wire(call_error(201, "ENOMETHOD", "[ENOMETHOD] Method 'create' not found in 'pool.dataset'"),
                           "pool.dataset.create")
-    assert type(exc) is TrueNASUnsupportedError
+    assert exc.__class__ is TrueNASUnsupportedError
     assert exc.message == "pool.dataset.create: [ENOMETHOD] Method 'create' not found in 'pool.dataset'"
 
 
 def test_rate_limit_is_busy_and_not_retryable():
     exc = error_from_wire(call_error(16, "EBUSY", "[EBUSY] Rate Limit Exceeded"), "auth.login_ex")
-    assert type(exc) is TrueNASBusyError
+    assert exc.__class__ is TrueNASBusyError
     assert exc.retryable is False
     assert exc.message == "auth.login_ex: [EBUSY] Rate Limit Exceeded"
 
 
 def test_match_not_found_is_not_found():
     exc = error_from_wire(call_error(22, "EINVAL", "MatchNotFound()", cls="MatchNotFound"), "core.get_jobs")
-    assert type(exc) is TrueNASNotFoundError
+    assert exc.__class__ is TrueNASNotFoundError
     assert exc.message == "core.get_jobs: [EINVAL] no object matches the query (MatchNotFound)"
 
 
 def test_other_call_errors_are_the_base_class_with_errno():
     exc = error_from_wire(call_error(14, "EFAULT", "[EFAULT] boom", extra={"dependencies": []}), "vm.start")
-    assert type(exc) is TrueNASError
+    assert exc.__class__ is TrueNASError
     assert exc.message == "vm.start: [EFAULT] boom"
     assert exc.errno == 14 and exc.errname == "EFAULT" and exc.details == {"dependencies": []}
 
@@ -112,14 +112,14 @@ def test_reason_without_tag_gets_the_errname():
 
 def test_method_not_found_is_unsupported_with_version_hint():
     exc = error_from_wire({"code": -32601, "message": "Method does not exist"}, "pool.snapshot.query")
-    assert type(exc) is TrueNASUnsupportedError
+    assert exc.__class__ is TrueNASUnsupportedError
     assert exc.message == "pool.snapshot.query: method does not exist on this TrueNAS version"
     assert exc.code == -32601
 
 
 def test_too_many_calls_is_busy_and_retryable():
     exc = error_from_wire({"code": -32000, "message": "Maximum number of concurrent calls (20) has exceeded"}, "pool.query")
-    assert type(exc) is TrueNASBusyError
+    assert exc.__class__ is TrueNASBusyError
     assert exc.retryable is True
     assert exc.message == "pool.query: too many concurrent calls: Maximum number of concurrent calls (20) has exceeded"
 
@@ -131,7 +131,7 @@ def test_too_many_calls_is_busy_and_retryable():
 ])
 def test_other_codes_are_the_base_class(code, message):
     exc = error_from_wire({"code": code, "message": message}, "x.y")
-    assert type(exc) is TrueNASError
+    assert exc.__class__ is TrueNASError
     assert exc.message == "x.y: %s (JSON-RPC error %d)" % (message, code)
 
 
@@ -150,7 +150,7 @@ def test_malformed_shapes_give_specific_messages():
     assert error_from_wire("boom", "a.b").message == "a.b: malformed error in the server's reply: 'boom'"
     assert error_from_wire({}, "a.b").message == "a.b: unknown error"
     exc = error_from_wire({"code": -32602, "data": {"reason": "bad"}}, "a.b")
-    assert type(exc) is TrueNASValidationError
+    assert exc.__class__ is TrueNASValidationError
     assert exc.message == "a.b: [EINVAL] bad" and exc.errors == []
 
 

@@ -35,6 +35,13 @@ DEVICE_DEFAULTS = {
 STOPPED = {"state": "STOPPED", "pid": None, "domain_state": "SHUTOFF"}
 RUNNING = {"state": "RUNNING", "pid": 4242, "domain_state": "RUNNING"}
 SUSPENDED = {"state": "SUSPENDED", "pid": 4242, "domain_state": "PAUSED"}
+# Files of the fake TrueNAS: path -> type ("FILE" or "DIRECTORY") and size.
+FILES = {
+    "/mnt/tank/isos": ("DIRECTORY", 4),
+    "/mnt/tank/isos/ubuntu.iso": ("FILE", 3 * GIB),
+    "/mnt/tank/isos/x.iso": ("FILE", 100 * 1024 * 1024),
+    "/mnt/tank/x.iso": ("FILE", 100 * 1024 * 1024),
+}
 DATASETS = [
     {"id": "tank/vms", "type": "FILESYSTEM", "available": {"parsed": 100 * GIB}},
     {"id": "tank/vms/old", "type": "VOLUME", "available": {"parsed": 100 * GIB}},
@@ -51,10 +58,19 @@ def validation_error(method, *items):
         "trace": {"class": "ValidationErrors", "formatted": "Traceback ...", "repr": "ValidationErrors()"}}}, method)
 
 
-def call_error(method, message, errno=14):
+def call_error(method, message, errno=14, errname="EFAULT"):
     return error_from_wire({"code": -32001, "message": "Method call error", "data": {
-        "error": errno, "errname": "EFAULT", "reason": "[EFAULT] %s" % message, "extra": None,
+        "error": errno, "errname": errname, "reason": "[%s] %s" % (errname, message), "extra": None,
         "trace": {"class": "CallError", "formatted": "Traceback ...", "repr": "CallError()"}}}, method)
+
+
+def stat_record(path, kind, size):
+    """A ``filesystem.stat`` result as TrueNAS returns it."""
+    mode = 0o40755 if kind == "DIRECTORY" else 0o100644
+    return {"realpath": path, "type": kind, "size": size, "allocation_size": size, "mode": mode,
+            "mount_id": 412, "uid": 0, "gid": 0, "atime": 1735689600.0, "mtime": 1735689600.0,
+            "ctime": 1735689600.0, "btime": 1735689600.0, "dev": 71, "inode": 1187, "nlink": 1, "acl": False,
+            "is_mountpoint": False, "is_ctldir": False, "attributes": [], "user": "root", "group": "root"}
 
 
 class FakeTrueNAS:
@@ -75,6 +91,7 @@ class FakeTrueNAS:
         self.stop_leaves_running = False
         self.fail = {}
         self.datasets = copy.deepcopy(DATASETS)
+        self.files = dict(FILES)
         self.nic_choices = {"enp1s0": "enp1s0", "br0": "br0", "br1": "br1"}
         handlers = {
             "vm.query": self.vm_query, "vm.create": self.vm_create, "vm.update": self.vm_update,
@@ -86,6 +103,7 @@ class FakeTrueNAS:
             "vm.device.nic_attach_choices": lambda: dict(self.nic_choices),
             "pool.dataset.query": self.dataset_query,
             "pool.dataset.recommended_zvol_blocksize": lambda pool: "16K",
+            "filesystem.stat": self.stat,
         }
         for method, handler in handlers.items():
             client.respond(method, self._wrap(method, handler))
@@ -216,6 +234,14 @@ class FakeTrueNAS:
         (field, op, names), = filters
         assert (field, op) == ("id", "in")
         return [d for d in self.datasets if d["id"] in names]
+
+    # ---- filesystem.* ------------------------------------------------------------------------
+
+    def stat(self, path):
+        if path not in self.files:
+            raise call_error("filesystem.stat", "Path %s not found" % path, errno=2, errname="ENOENT")
+        kind, size = self.files[path]
+        return stat_record(path, kind, size)
 
     # ---- helpers for tests -------------------------------------------------------------------
 
@@ -550,6 +576,72 @@ def test_bad_devices_fail_before_the_vm_is_created(run_module, nas, fake_client,
     assert result["failed"] is True
     assert result["changed"] is False
     assert result["msg"] == message
+    assert mutations(fake_client) == []
+
+
+# ---- the ISO file of a CD-ROM ------------------------------------------------------------------
+
+MISSING_ISO = ("devices[1].path: the ISO file /mnt/tank/isos/missing.iso does not exist on the TrueNAS; upload it "
+               "first or correct the path")
+
+
+def test_create_checks_the_iso_once(run_module, nas, fake_client):
+    result = run_module(MAIN, WEB)
+    assert result["changed"] is True
+    assert [c.params for c in fake_client.calls_to("filesystem.stat")] == [["/mnt/tank/isos/ubuntu.iso"]]
+    assert fake_client.methods.index("filesystem.stat") < fake_client.methods.index("vm.create")
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_missing_iso_fails_before_the_vm_is_created(run_module, nas, fake_client, check_mode):
+    result = run_module(MAIN, {"name": "web", "memory": 1024, "devices": [
+        DISK, {"dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso"}, NIC]}, check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == MISSING_ISO
+    assert mutations(fake_client) == []
+    assert fake_client.methods == ["vm.query", "pool.dataset.query", "pool.dataset.recommended_zvol_blocksize",
+                                   "filesystem.stat"]
+    assert nas.vms == {}
+    assert "vm" not in result
+
+
+def test_missing_iso_on_an_existing_vm_changes_nothing(run_module, nas, fake_client):
+    seed_web(nas)
+    result = run_module(MAIN, {"name": "web", "memory": 4096, "purge_devices": True, "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/web_root"}, {"dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso"}]})
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == MISSING_ISO
+    assert mutations(fake_client) == []
+    assert nas.vms[1]["memory"] == 2048
+    assert len(nas.devices) == 4
+
+
+def test_directory_is_not_an_iso(run_module, nas, fake_client):
+    result = run_module(MAIN, {"name": "web", "memory": 1024, "devices": [{"dtype": "CDROM", "path": "/mnt/tank/isos"}]})
+    assert result["failed"] is True
+    assert result["msg"] == "devices[0].path: /mnt/tank/isos is a directory on the TrueNAS, not an ISO file"
+    assert mutations(fake_client) == []
+
+
+def test_existing_cdrom_is_not_checked_again(run_module, nas, fake_client):
+    seed_web(nas)
+    del nas.files["/mnt/tank/isos/ubuntu.iso"]
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu.iso"}]})
+    assert result["changed"] is False
+    assert fake_client.methods == ["vm.query"]
+
+
+def test_other_stat_errors_are_reported(run_module, nas, fake_client):
+    nas.fail["filesystem.stat"] = call_error("filesystem.stat", "Not authorized", errno=13, errname="EACCES")
+    result = run_module(MAIN, {"name": "web", "memory": 1024, "devices": [CDROM]})
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["error"]["method"] == "filesystem.stat"
+    assert result["error"]["errname"] == "EACCES"
+    assert result["msg"] == ("Failed to check the ISO file of CDROM '/mnt/tank/isos/ubuntu.iso': [EACCES] Not "
+                             "authorized (the user lacks a role that allows this call)")
     assert mutations(fake_client) == []
 
 
