@@ -366,7 +366,13 @@ class Engine:
             return self._result(True, current, None)
 
         if current is None:
-            changed, after, raw, requested = self._create()
+            try:
+                changed, after, raw, requested = self._create()
+            except TrueNASError as exc:
+                raw = self._found_after_refused_create(exc)
+                current = resource.normalize(raw, self.caps)
+                self.known = current
+                changed, after, raw, requested = self._update(raw, current)
         else:
             changed, after, raw, requested = self._update(raw, current)
 
@@ -390,6 +396,28 @@ class Engine:
             self.known = resource.normalize(result, self.caps)
         raw = self._reread(result)
         return True, self.known, raw, dict(self.desired)
+
+    def _found_after_refused_create(self, exc):
+        """The object, when a refused create found it created meanwhile by someone else; else re-raise.
+
+        Two runs converging the same object at once both see it missing and both create it; the
+        server refuses the second (a duplicate name or path). When nothing was changed by this run,
+        the object is looked up again: if it exists now, the run converges it like any existing
+        object instead of failing.
+        """
+        if self.changed or self.check_mode:
+            raise exc
+        action = self.action
+        self.action = "look up %s" % self.what
+        try:
+            raw = self.resource.find(self)
+        except TrueNASError:
+            raw = None
+        self.action = action
+        if raw is None:
+            raise exc
+        self.action = None
+        return raw
 
     def _update(self, raw, current):
         changes = self.changes(current)

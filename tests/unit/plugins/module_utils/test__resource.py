@@ -457,3 +457,35 @@ def test_connection_error_is_not_attributed_to_the_object(widgets):
         engine.run()
     assert engine.action is None
     assert widgets.calls == []
+
+
+def test_refused_create_of_an_object_created_meanwhile_converges_it(fake_client, wire_error):
+    # Another run created the widget between our look-up and our create.
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
+    result = make_engine(fake_client, name="w1", size="10G").run()
+    assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
+    assert result["changed"] is False
+    assert result["after"]["size"] == 10 * G
+
+
+def test_refused_create_then_found_with_other_values_is_updated(fake_client, wire_error):
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)], [dict(ROW, volsize=20 * G)])
+    fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
+    fake_client.respond("widget.update", dict(ROW, volsize=20 * G))
+    result = make_engine(fake_client, name="w1", size="20G").run()
+    assert fake_client.methods == ["widget.query", "widget.create", "widget.query", "widget.update", "widget.query"]
+    assert result["changed"] is True
+    assert result["before"]["size"] == 10 * G
+    assert result["after"]["size"] == 20 * G
+
+
+def test_refused_create_of_a_still_missing_object_reports_the_server_error(fake_client, wire_error):
+    fake_client.respond("widget.query", [], [])
+    fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
+    engine = make_engine(fake_client, name="w1")
+    with pytest.raises(TrueNASError) as info:
+        engine.run()
+    assert info.value.method == "sharing.nfs.create"
+    assert engine.action == "create widget 'w1'"
+    assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
