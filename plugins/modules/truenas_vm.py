@@ -179,6 +179,9 @@ options:
         description:
           - V(DISK) zvol path (C(/dev/zvol/...)) instead of O(devices[].zvol); V(RAW) image file; V(CDROM) ISO image.
             Identifies these devices.
+          - The ISO image of a V(CDROM) device must exist on the TrueNAS (inside a pool, C(/mnt/...)). Before anything
+            is changed, also in check mode, the module checks each CD-ROM it is going to add; a missing file fails the
+            task naming O(devices[].path), before a new VM is created.
         type: str
       zvol:
         description:

@@ -64,7 +64,9 @@ options:
     description:
       - V(DISK) (instead of O(zvol)) the zvol device path, which starts with C(/dev/zvol/).
       - V(RAW) the path of the image file, inside a pool (C(/mnt/...)).
-      - V(CDROM) the path of the ISO image, inside a pool (C(/mnt/...)). The file must exist.
+      - V(CDROM) the path of the ISO image, inside a pool (C(/mnt/...)). The file must exist on the TrueNAS; before a
+        CD-ROM is added (also in check mode) the module checks that it does, and a missing file fails the task naming
+        O(path) without any change.
       - Identifies V(DISK), V(RAW) and V(CDROM) devices.
     type: str
   zvol:

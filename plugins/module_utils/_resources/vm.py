@@ -10,7 +10,9 @@ part of those calls). ``post_apply`` then reconciles the inline ``devices`` list
 ``vm.device.*`` with the schema of ``_resources/vm_device.py``, and finally drives the power state
 (``vm.start``, the ``vm.stop`` and ``vm.restart`` jobs, ``vm.poweroff``, ``vm.resume``), waiting
 until ``status.state`` really reads RUNNING or STOPPED. An unchanged run costs one ``vm.query``:
-devices come embedded in its entries.
+devices come embedded in its entries. Devices to add are checked with reads before anything is
+written (the bridge, the zvol parent and its space, the ISO file of a CD-ROM), so bad input fails
+before a new VM is created.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +26,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._errors import True
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_device import (
     adjust_password,
+    check_cdrom_path,
     check_display_type,
     check_nic_attach,
     create_payload,
@@ -305,6 +308,7 @@ class VmResource(Resource):
             raise OptionError(spec.option("size"), "is required to create the RAW file %s (or set exists: true for a "
                                                    "file that exists already)" % spec.desired["path"])
         check_nic_attach(ctx.client, spec)
+        check_cdrom_path(ctx, spec)
         plan_zvol(ctx.client, spec)
 
     def _converge_devices(self, ctx, after):

@@ -20,7 +20,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError, TrueNASUnsupportedError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import ENOENT, TrueNASError, TrueNASUnsupportedError
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource, get_path
 from ansible_collections.nasops.truenas.plugins.module_utils._sizes import human, round_up, to_bytes
 
@@ -571,6 +571,31 @@ def check_nic_attach(client, spec):
                                                      "choose one of %s" % (wanted, ", ".join(sorted(choices)) or "(none)"))
 
 
+def check_cdrom_path(ctx, spec):
+    """The ISO file of a CDROM device must exist on the TrueNAS (``filesystem.stat``, a read).
+
+    TrueNAS itself finds a missing file only when the device is added, which for a new VM is after
+    the VM was created; this check runs before any change (in check mode too). A missing file or a
+    directory is an OptionError naming the path option; other errors name the check as the action.
+    """
+    if spec.dtype != "CDROM":
+        return
+    path = spec.desired["path"]
+    previous, ctx.action = ctx.action, "check the ISO file of %s" % spec.describe()
+    try:
+        found = ctx.client.call("filesystem.stat", path)
+    except TrueNASError as exc:
+        if exc.errno != ENOENT and exc.errname != "ENOENT":
+            raise
+        found = None
+    ctx.action = previous
+    if found is None:
+        raise OptionError(spec.option("path"), "the ISO file %s does not exist on the TrueNAS; upload it first or "
+                                               "correct the path" % path)
+    if isinstance(found, dict) and found.get("type") == "DIRECTORY":
+        raise OptionError(spec.option("path"), "%s is a directory on the TrueNAS, not an ISO file" % path)
+
+
 def check_display_type(caps, spec):
     kind = spec.desired.get("type")
     if spec.dtype == "DISPLAY" and kind and kind not in caps.display_types:
@@ -700,6 +725,7 @@ class VmDeviceResource(Resource):
             raise OptionError("size", "is required to create the RAW file %s (or set exists: true for a file that "
                                       "exists already)" % self.spec.desired["path"])
         check_nic_attach(ctx.client, self.spec)
+        check_cdrom_path(ctx, self.spec)
         plan_zvol(ctx.client, self.spec)
 
     @staticmethod

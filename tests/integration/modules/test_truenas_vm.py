@@ -133,19 +133,74 @@ def test_unchanged_run_costs_one_query(sim, run_module):
 
 
 def test_failed_device_rolls_back_the_new_vm(sim, run_module):
+    # A display port another VM's display uses: only TrueNAS finds that, when the device is added.
+    other = run_module("truenas_vm", {"name": "other", "memory": 512, "devices": [
+        {"dtype": "DISPLAY", "display_password": SECRET, "display_port": 5950, "web_port": 5951}]})
+    assert other["changed"] is True, other
     args = {"name": "half", "memory": 1024, "devices": [
         {"dtype": "DISK", "zvol": "tank/vms/half_root", "create_zvol": True, "size": "1G"},
-        {"dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso"}]}
+        {"dtype": "DISPLAY", "display_password": SECRET, "display_port": 5950, "web_port": 5960}]}
     result = run_module("truenas_vm", args)
     assert result["failed"] is True
     assert result["changed"] is False
-    assert result["msg"].startswith("Failed to add CDROM '/mnt/tank/isos/missing.iso' to VM 'half' (rolled back: the VM "
-                                    "'half' this task created was deleted again): devices[1].path: ")
-    assert result["error"]["errors"][0]["option"] == "devices[1].path"
-    assert sim.state_dump("vms") == {}
-    assert sim.state_dump("vm_devices") == {}
+    assert result["msg"] == ("Failed to add SPICE display to VM 'half' (rolled back: the VM 'half' this task created was "
+                             "deleted again): devices[1].display_port: Specified display port(5950) is already in use "
+                             "by another Display device")
+    assert result["error"]["errors"][0]["option"] == "devices[1].display_port"
+    assert [vm["name"] for vm in sim.state_dump("vms").values()] == ["other"]
+    assert [d["attributes"]["dtype"] for d in sim.state_dump("vm_devices").values()] == ["DISPLAY"]
     assert "tank/vms/half_root" not in sim.state_dump("datasets")
     assert [c["params"][1] for c in sim.calls("vm.delete")] == [{"zvols": False, "force": True}]
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_missing_iso_on_create_creates_no_vm(sim, run_module, check):
+    sim.reset_counters()
+    result = run_module("truenas_vm", {"name": "noiso", "memory": 1024, "state": "started", "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/noiso_root", "create_zvol": True, "size": "1G"},
+        {"dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso"},
+        {"dtype": "NIC", "nic_attach": "br0"}]}, check=check)
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == ("devices[1].path: the ISO file /mnt/tank/isos/missing.iso does not exist on the TrueNAS; "
+                             "upload it first or correct the path")
+    assert "vm" not in result
+    assert sim.state_dump("vms") == {}
+    assert sim.state_dump("vm_devices") == {}
+    assert "tank/vms/noiso_root" not in sim.state_dump("datasets")
+    methods = [c["method"] for c in sim.calls()]
+    assert "vm.create" not in methods
+    # Devices are checked in list order: the disk's zvol parent and block size, then the ISO file.
+    assert methods == ["auth.login_ex", "system.version_short", "vm.query", "pool.dataset.query",
+                       "pool.dataset.recommended_zvol_blocksize", "filesystem.stat"]
+    assert sim.calls("filesystem.stat")[0]["params"] == ["/mnt/tank/isos/missing.iso"]
+
+
+def test_missing_iso_on_an_existing_vm_changes_nothing(sim, run_module):
+    assert run_module("truenas_vm", VM)["changed"] is True
+    before = sim.state_dump()
+    result = run_module("truenas_vm", dict(VM, memory=2048, devices=VM["devices"] + [
+        {"dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso"}]))
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"].startswith("devices[4].path: the ISO file /mnt/tank/isos/missing.iso does not exist")
+    device = run_module("truenas_vm_device", {"vm": "perf", "dtype": "CDROM", "path": "/mnt/tank/isos/gone.iso"})
+    assert device["failed"] is True
+    assert device["msg"] == ("path: the ISO file /mnt/tank/isos/gone.iso does not exist on the TrueNAS; upload it "
+                             "first or correct the path")
+    assert sim.state_dump("vms") == before["vms"]
+    assert sim.state_dump("vm_devices") == before["vm_devices"]
+    assert sim.calls("vm.update") == [] and len(sim.calls("vm.device.create")) == 4
+
+
+def test_iso_that_exists_is_added_to_an_existing_vm(sim, run_module):
+    assert run_module("truenas_vm", {"name": "cd", "memory": 512})["changed"] is True
+    result = run_module("truenas_vm_device", {"vm": "cd", "dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu-24.04.iso"})
+    assert result["changed"] is True, result
+    assert [d["attributes"] for d in sim.state_dump("vm_devices").values()] == [
+        {"dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu-24.04.iso"}]
+    assert sim.calls("filesystem.stat")[-1]["params"] == ["/mnt/tank/isos/ubuntu-24.04.iso"]
 
 
 def test_zvol_bigger_than_the_pool_is_refused_before_anything_changes(sim, run_module):

@@ -246,7 +246,7 @@ def bad_input_then_scaling(scenario):
     scenario.server.reset_counters()
     scenario.step("bad_input", playbook, {"cases": BAD_CASES, "outcomes_file": str(outcomes)})
     scenario.outcomes = json.loads(outcomes.read_text()) if outcomes.exists() else {}
-    scenario.bad_input_creates = scenario.server.calls("vm.create")
+    scenario.bad_input_calls = scenario.server.calls()
 
     inventory = scenario.workdir / "nodes.yml"
     small = {
@@ -513,18 +513,22 @@ def test_missing_zvol_parent_fails_in_the_dry_run(runs):
     }
 
 
-def test_missing_iso_fails_once_and_is_rolled_back(runs):
+def test_missing_iso_fails_in_the_dry_run_before_any_vm_exists(runs):
     outcome = runs["edge"].outcomes["iso_missing"]
     assert outcome == {
         "failed": True, "task": "Say which input TrueNAS refused",
-        "msg": "TrueNAS refused the cluster nodes: controlplane01: Failed to add CDROM '/mnt/tank/isos/missing.iso' to "
-               "VM 'controlplane01' (rolled back: the VM 'controlplane01' this task created was deleted again): "
-               "devices[0].path: Unable to locate CDROM device at /mnt/tank/isos/missing.iso (%s)" % LEGEND,
+        "msg": "TrueNAS refused the cluster nodes: worker01: devices[0].path: the ISO file /mnt/tank/isos/missing.iso "
+               "does not exist on the TrueNAS; upload it first or correct the path (%s)" % LEGEND,
     }
-    # Only TrueNAS can tell that the file is missing, when the CD-ROM is added to the first new node:
-    # that one VM was created and deleted again; no other node was tried.
-    creates = runs["edge"].bad_input_creates
-    assert [call["params"][0]["name"] for call in creates] == ["controlplane01"], creates
+    # truenas_vm asked TrueNAS for the file in the dry run (check mode) of the first new node;
+    # no VM, device or zvol was created or deleted for this case (nor for any other bad input).
+    # The cases that reach the dry run, in order: bridge_unknown, iso_missing, zvol_parent_missing.
+    calls = runs["edge"].bad_input_calls
+    assert [c["params"] for c in calls if c["method"] == "filesystem.stat"] == [
+        [ISO], ["/mnt/tank/isos/missing.iso"], [ISO]]
+    writes = ("vm.create", "vm.update", "vm.delete", "vm.start", "vm.random_mac", "vm.device.create",
+              "vm.device.update", "vm.device.delete", "pool.dataset.create", "pool.dataset.delete")
+    assert [c["method"] for c in calls if c["method"] in writes] == []
 
 
 def test_bad_input_left_truenas_as_it_was(runs):

@@ -7,7 +7,7 @@ other module in alphabetical order.
 import importlib
 import pkgutil
 
-ORDER = ("system", "auth", "core", "pool", "dataset", "snapshot", "sharing", "vm")
+ORDER = ("system", "auth", "core", "pool", "dataset", "snapshot", "sharing", "vm", "filesystem")
 
 _loaded = False
 

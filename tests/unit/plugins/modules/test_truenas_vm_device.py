@@ -194,6 +194,40 @@ def test_missing_vm(run_module, nas, fake_client):
     assert absent["changed"] is False
 
 
+def test_add_cdrom_checks_the_iso_first(run_module, nas, fake_client):
+    args = {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/x.iso"}
+    result = run_module(MAIN, args)
+    assert result["changed"] is True
+    assert fake_client.methods == ["vm.query", "filesystem.stat", "vm.device.create", "vm.device.query"]
+    assert fake_client.calls_to("filesystem.stat")[0].params == ["/mnt/tank/isos/x.iso"]
+    assert result["device"] == {"id": 5, "vm": "web", "vm_id": 1, "dtype": "CDROM", "order": 1000,
+                                "path": "/mnt/tank/isos/x.iso"}
+    fake_client.calls.clear()
+    del nas.files["/mnt/tank/isos/x.iso"]
+    # The device exists: nothing is read beyond the VM, even though the file has gone since.
+    assert run_module(MAIN, args)["changed"] is False
+    assert fake_client.methods == ["vm.query"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_missing_iso_is_refused_without_a_change(run_module, nas, fake_client, check_mode):
+    result = run_module(MAIN, {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/missing.iso", "order": 999},
+                        check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == ("path: the ISO file /mnt/tank/isos/missing.iso does not exist on the TrueNAS; upload it "
+                             "first or correct the path")
+    assert fake_client.methods == ["vm.query", "filesystem.stat"]
+    assert mutations(fake_client) == []
+    assert len(nas.devices) == 4
+
+
+def test_removing_a_cdrom_reads_no_file(run_module, nas, fake_client):
+    result = run_module(MAIN, {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu.iso", "state": "absent"})
+    assert result["changed"] is True
+    assert fake_client.calls_to("filesystem.stat") == []
+
+
 def test_usb_and_pci(run_module, nas, fake_client):
     usb = run_module(MAIN, {"vm": "web", "dtype": "USB", "usb": {"vendor_id": "0x046D", "product_id": "0xC52B"}},
                      check_mode=True)

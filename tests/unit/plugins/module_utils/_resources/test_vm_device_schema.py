@@ -7,6 +7,7 @@ comparing, payloads and error translation."""
 import pytest
 
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASAuthError, error_from_wire
 from ansible_collections.nasops.truenas.plugins.module_utils._resources import vm_device as vd
 from ansible_collections.nasops.truenas.plugins.module_utils._versions import Capabilities
 
@@ -288,3 +289,65 @@ def test_check_nic_attach_and_display_type():
     vd.check_display_type(Capabilities("25.10.5"), parse(dtype="DISPLAY", type="VNC"))
     with pytest.raises(OptionError):
         vd.check_display_type(Capabilities("25.04.2"), parse(dtype="DISPLAY", type="VNC"))
+
+
+class StatContext:
+    """The parts of the engine's context that check_cdrom_path uses: the client and the action."""
+
+    def __init__(self, client):
+        self.client = client
+        self.action = "look up VM 'web'"
+
+
+def stat_error(errno, errname, reason):
+    return error_from_wire({"code": -32001, "message": "Method call error", "data": {
+        "error": errno, "errname": errname, "reason": "[%s] %s" % (errname, reason), "extra": None,
+        "trace": {"class": "CallError", "formatted": "Traceback ...", "repr": "CallError()"}}}, "filesystem.stat")
+
+
+ISO_STAT = {"realpath": "/mnt/tank/isos/a.iso", "type": "FILE", "size": 104857600, "allocation_size": 104857600,
+            "mode": 0o100644, "mount_id": 412, "uid": 0, "gid": 0, "atime": 1735689600.0, "mtime": 1735689600.0,
+            "ctime": 1735689600.0, "btime": 1735689600.0, "dev": 71, "inode": 1187, "nlink": 1, "acl": False,
+            "is_mountpoint": False, "is_ctldir": False, "attributes": [], "user": "root", "group": "root"}
+
+
+def test_check_cdrom_path_reads_the_file(fake_client):
+    fake_client.respond("filesystem.stat", ISO_STAT)
+    ctx = StatContext(fake_client)
+    vd.check_cdrom_path(ctx, parse(dtype="CDROM", path="/mnt/tank/isos/a.iso"))
+    assert [(c.method, c.params) for c in fake_client.calls] == [("filesystem.stat", ["/mnt/tank/isos/a.iso"])]
+    assert ctx.action == "look up VM 'web'"
+    fake_client.assert_no_mutation()
+
+
+@pytest.mark.parametrize("stat, reason", [
+    (stat_error(2, "ENOENT", "Path /mnt/tank/isos/a.iso not found"),
+     "the ISO file /mnt/tank/isos/a.iso does not exist on the TrueNAS; upload it first or correct the path"),
+    (dict(ISO_STAT, type="DIRECTORY", mode=0o40755),
+     "/mnt/tank/isos/a.iso is a directory on the TrueNAS, not an ISO file"),
+])
+def test_check_cdrom_path_refuses_a_missing_file_or_a_directory(fake_client, stat, reason):
+    fake_client.respond("filesystem.stat", stat)
+    ctx = StatContext(fake_client)
+    with pytest.raises(OptionError) as err:
+        vd.check_cdrom_path(ctx, vd.parse_device(params(dtype="CDROM", path="/mnt/tank/isos/a.iso"), "devices[2]."))
+    assert (err.value.option, err.value.reason) == ("devices[2].path", reason)
+    assert ctx.action == "look up VM 'web'"
+
+
+def test_check_cdrom_path_passes_other_errors_with_the_action(fake_client):
+    fake_client.respond("filesystem.stat", stat_error(13, "EACCES", "Not authorized"))
+    ctx = StatContext(fake_client)
+    with pytest.raises(TrueNASAuthError):
+        vd.check_cdrom_path(ctx, parse(dtype="CDROM", path="/mnt/tank/isos/a.iso"))
+    assert ctx.action == "check the ISO file of CDROM '/mnt/tank/isos/a.iso'"
+
+
+@pytest.mark.parametrize("values", [
+    dict(dtype="RAW", path="/mnt/tank/vms/a.img", exists=True),
+    dict(dtype="DISK", zvol="tank/vms/a"),
+    dict(dtype="NIC", nic_attach="br0"),
+])
+def test_check_cdrom_path_ignores_other_devices(fake_client, values):
+    vd.check_cdrom_path(StatContext(fake_client), parse(**values))
+    assert fake_client.calls == []
