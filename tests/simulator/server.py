@@ -194,7 +194,7 @@ def is_read_method(name):
     if name.startswith("system.") and last not in ("reboot", "shutdown"):
         return True
     return (last in ("query", "get_instance", "config") or last.endswith("_choices") or last.startswith("get_")
-            or last in ("status", "flags"))
+            or last in ("status", "flags", "stat"))
 
 
 class Session:
