@@ -19,7 +19,8 @@
 
 Retry policy: a connect that was refused or timed out is retried with backoff; a request that
 was never written may be sent on a fresh connection; a request that was written is never sent
-again, except ``query``/``get_one`` (read-only). Jobs are followed by id through
+again, except read-only calls (``query``, ``get_one`` and methods such as ``vm.status``, see
+``is_read_only``). Jobs are followed by id through
 ``core.get_jobs`` events with polling as fallback, across reconnects, never re-run.
 """
 
@@ -312,6 +313,18 @@ class _JobFollower:
         raise TrueNASJobError("%s: job %d failed: %s" % (self.method, self.job_id, text), errno=errno, **common)
 
 
+READ_ONLY_ACTIONS = frozenset((
+    "query", "get_instance", "config", "status", "version", "version_short", "info", "get_jobs", "ping",
+    "stat", "get_disks", "get_available_memory", "maximum_supported_vcpus", "random_mac", "port_wizard",
+))
+
+
+def is_read_only(method):
+    """Whether ``method`` only reads, so that it may be sent again after a dropped connection."""
+    action = method.rsplit(".", 1)[-1]
+    return action in READ_ONLY_ACTIONS or action.endswith("_choices")
+
+
 def _is_rate_limit(exc):
     """Whether ``exc`` is the server's unauthenticated-call rate limit (EBUSY "Rate Limit Exceeded")."""
     return exc.errno == 16 and "rate limit" in (exc.message or "").lower()
@@ -543,6 +556,8 @@ class TrueNASClient:
             self.connect()
             if job:
                 return self._call_job(method, params, timeout, progress)
+            if is_read_only(method):
+                return self._read(method, params, timeout)
             request_id = self._send(method, params)
             return self._rpc.wait(request_id, timeout, method)
         except TrueNASError as exc:
@@ -557,26 +572,30 @@ class TrueNASClient:
         try:
             timeout = self._timeout(timeout)
             self.connect()
-            attempts = 3
-            delay = 0.5
-            for attempt in range(attempts):
-                try:
-                    request_id = self._send(method, params)
-                    return self._rpc.wait(request_id, timeout, method)
-                except TrueNASBusyError as exc:
-                    if not exc.retryable or attempt == attempts - 1:
-                        raise
-                    self._log("%s; retrying in %g s" % (exc.message, delay))
-                    self._sleep(delay)
-                    delay *= 2
-                except TrueNASConnectionError as exc:
-                    if attempt == attempts - 1:
-                        raise
-                    self._log("%s; reconnecting to repeat the read-only query" % exc.message)
-                    self._reconnect()
-            raise TrueNASError("%s: no result" % method, method=method)  # pragma: no cover
+            return self._read(method, params, timeout)
         except TrueNASError as exc:
             raise self._scrubbed(exc)
+
+    def _read(self, method, params, timeout):
+        """A read-only call: a dropped connection or a "too many concurrent calls" answer is retried."""
+        attempts = 3
+        delay = 0.5
+        for attempt in range(attempts):
+            try:
+                request_id = self._send(method, params)
+                return self._rpc.wait(request_id, timeout, method)
+            except TrueNASBusyError as exc:
+                if not exc.retryable or attempt == attempts - 1:
+                    raise
+                self._log("%s; retrying in %g s" % (exc.message, delay))
+                self._sleep(delay)
+                delay *= 2
+            except TrueNASConnectionError as exc:
+                if attempt == attempts - 1:
+                    raise
+                self._log("%s; reconnecting to repeat the read-only call" % exc.message)
+                self._reconnect()
+        raise TrueNASError("%s: no result" % method, method=method)  # pragma: no cover
 
     def get_one(self, method, filters, options=None, timeout=None):
         """The single record ``method`` returns for ``filters``, or None; more than one -> TrueNASError."""

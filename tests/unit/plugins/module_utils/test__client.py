@@ -245,6 +245,23 @@ def test_a_written_request_is_never_resent(make, server):
     assert server.methods().count("pool.dataset.create") == 1
 
 
+def test_a_read_only_call_is_repeated_after_a_dropped_connection(make, server):
+    answers = ["drop", {"state": "STOPPED", "pid": None, "domain_state": "SHUTOFF"}]
+
+    def status(ctx, vm_id):
+        answer = answers.pop(0)
+        if answer == "drop":
+            server.drop(0)
+            return NO_REPLY
+        return answer
+
+    server.handlers["vm.status"] = status
+    client = make()
+    assert client.call("vm.status", 3) == {"state": "STOPPED", "pid": None, "domain_state": "SHUTOFF"}
+    assert server.params_of("vm.status") == [[3], [3]]
+    assert server.connect_attempts == 2
+
+
 def test_a_request_on_a_broken_connection_goes_to_a_fresh_one(make, server):
     server.handlers["pool.dataset.create"] = lambda ctx, data: {"id": data["name"]}
     client = make()
