@@ -63,6 +63,39 @@ CONNECTION_MUTUALLY_EXCLUSIVE = [("host", "url")]
 CONNECTION_REQUIRED_ONE_OF = [("host", "url")]
 
 
+def _shape_problem(spec, params, prefix=""):
+    """A message for a dict option with suboptions given something other than a dict, or None.
+
+    ansible-core's argument validation raises a TypeError on such values (a number or a boolean
+    where a dict with suboptions is expected) instead of reporting them. The offending value is
+    removed from ``params`` so that validation can finish, and the message is returned.
+    """
+    if not isinstance(params, dict):
+        return None
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None or not option.get("options"):
+            continue
+        label = prefix + name
+        if option.get("type") == "dict":
+            if not isinstance(value, (dict, str)):
+                params[name] = None
+                return "argument '%s' is of type %s; it must be a dictionary" % (label, type(value).__name__)
+            problem = _shape_problem(option["options"], value, label + ".")
+            if problem:
+                return problem
+        elif option.get("type") == "list" and option.get("elements") == "dict" and isinstance(value, list):
+            for index, item in enumerate(value):
+                where = "%s[%d]" % (label, index)
+                if not isinstance(item, (dict, str)):
+                    params[name] = [i for i in value if isinstance(i, (dict, str))]
+                    return "argument '%s' is of type %s; it must be a dictionary" % (where, type(item).__name__)
+                problem = _shape_problem(option["options"], item, where + ".")
+                if problem:
+                    return problem
+    return None
+
+
 def mask_secrets(value, paths):
     """A copy of ``value`` with the values at each dotted path in ``paths`` replaced by a mask.
 
@@ -120,12 +153,21 @@ class TrueNASModule(AnsibleModule):
             raise ValueError("module options %s clash with the connection options" % overlap)
         spec.update(argument_spec or {})
         self._client = None
+        self._shape_error = None
         super(TrueNASModule, self).__init__(
             argument_spec=spec,
             mutually_exclusive=list(mutually_exclusive or []) + CONNECTION_MUTUALLY_EXCLUSIVE,
             required_one_of=list(required_one_of or []) + CONNECTION_REQUIRED_ONE_OF,
             **kwargs
         )
+        if self._shape_error:
+            self.fail_json(msg=self._shape_error)
+
+    def _load_params(self):
+        super(TrueNASModule, self)._load_params()
+        # A value ansible-core's validation would crash on is taken out here and reported once
+        # validation has registered the no_log values (see _shape_problem).
+        self._shape_error = _shape_problem(self.argument_spec, self.params)
 
     # ---- the client --------------------------------------------------------------------------
 

@@ -425,3 +425,31 @@ def test_mask_secrets_leaves_input_alone():
     assert DISPLAY == original
     assert mask_secrets({"a": ""}, ["a", "missing.path"]) == {"a": ""}
     assert mask_secrets(None, ["a"]) is None
+
+
+NESTED = dict(
+    audit=dict(type="dict", options=dict(enable=dict(type="bool"))),
+    devices=dict(type="list", elements="dict", options=dict(dtype=dict(type="str"),
+                                                            usb=dict(type="dict", options=dict(vendor_id=dict(type="str"))))),
+)
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"audit": 5}, "argument 'audit' is of type int; it must be a dictionary"),
+    ({"audit": True}, "argument 'audit' is of type bool; it must be a dictionary"),
+    ({"devices": [{"dtype": "NIC"}, 3.5]}, "argument 'devices[1]' is of type float; it must be a dictionary"),
+    ({"devices": [{"dtype": "USB", "usb": 7}]}, "argument 'devices[0].usb' is of type int; it must be a dictionary"),
+])
+def test_non_dict_values_for_dict_options_are_reported_not_crashed_on(run_module, given, message):
+    # ansible-core raises a TypeError for these in its own validation; the base reports them.
+    result = run_module(echo_main(**NESTED), given)
+    assert result["failed"] is True
+    assert result["msg"] == message
+    assert API_KEY not in json.dumps(result)
+
+
+def test_dict_options_still_accept_dicts(run_module):
+    result = run_module(echo_main(**NESTED), {"audit": {"enable": True}, "devices": [{"dtype": "USB", "usb": {"vendor_id": "0x1"}}]})
+    assert result.get("failed") is not True
+    assert result["params"]["audit"] == {"enable": True}
+    assert result["params"]["devices"][0]["usb"] == {"vendor_id": "0x1"}
