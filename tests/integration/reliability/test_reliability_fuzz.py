@@ -1,0 +1,404 @@
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property-based fuzzing of every module's arguments against the simulator.
+
+For each module, hypothesis draws argument sets from the module's own ``argument_spec()``: a few
+options at a time, mostly plausible values (names of objects that exist or could, sizes, enum
+values), mixed with wrong types, bad enum values, odd text and unknown options; check mode and
+diff mode at random. The module's ``main()`` runs in this process against an in-process
+simulator (profile 25.10) whose state is put back before every example. Every run must:
+
+* end with a result (``exit_json``/``fail_json``), never a Python exception;
+* when it failed, carry a non-empty message without a traceback;
+* never show a secret it was given (passphrases, display passwords);
+* leave the simulator's state exactly as it was unless it reported a change, and never change
+  it in check mode;
+* when it changed something and succeeded, have converged completely: the same arguments again
+  change nothing.
+
+The settings profile ``nasops-fuzz`` (200 examples per module, derandomized, no deadline, no
+example database) keeps runs repeatable; ``NASOPS_FUZZ_EXAMPLES`` overrides the count.
+"""
+
+import collections
+import copy
+import glob
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.bench import harness
+from tests.simulator.pytest_plugin import SHARED_OPTIONS
+from tests.simulator.server import SimServer
+
+pytestmark = pytest.mark.timeout(900)
+
+settings.register_profile(
+    "nasops-fuzz",
+    max_examples=int(os.environ.get("NASOPS_FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+FUZZ = settings.get_profile("nasops-fuzz")
+
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(harness.ROOT, "plugins", "modules",
+                                                                          "truenas_*.py")))
+SECRETS = ("fuzz-Passphrase-0001", "fuzz-Display-pw-01", "fuzz-KeyMaterial-0000000000000000000000000000000000001")
+# Actions that are a change every time they run: excluded from the convergence check.
+ACTIONS = {"truenas_vm": lambda a: a.get("state") == "restarted",
+           "truenas_snapshot": lambda a: bool(a.get("rollback")) or bool(a.get("clone_to"))}
+
+# ---- value pools -------------------------------------------------------------------------------
+
+ODD_TEXT = st.sampled_from(["", " ", "x" * 300, "../..", "a\nb", "{{ lookup('env', 'HOME') }}", "%s%d", "null",
+                            "-1", "tank//x", "/", "\u00e4\u20ac\U0001f600", "a,b", "\x00", "None"])
+TEXT = st.one_of(ODD_TEXT, st.text(max_size=12))
+WORDS = st.sampled_from(["fz", "alpha", "web", "tank", "media", "x1", "fuzz-value"])
+INTS = st.one_of(st.integers(-2, 70000), st.sampled_from([-1, 0, 2 ** 31, 2 ** 63, 10 ** 30]))
+SIZES = st.sampled_from(["1G", "512M", "10GiB", "1.5T", "16K", "0", "-1", "1X", "abc", 1073741824, 0, -5, 1.5,
+                         "1 GiB", True, "1e3", 2 ** 70])
+GOOD_SIZES = st.sampled_from(["1G", "512M", "2GiB", "64M", 1073741824, "16K"])
+BOOLS = st.one_of(st.booleans(), st.sampled_from(["yes", "no", "on", "maybe", 2, 0, None]))
+ANY = st.one_of(TEXT, INTS, SIZES, BOOLS, st.lists(st.integers(0, 3), max_size=2), st.just({}))
+
+
+def pool(*values):
+    return st.sampled_from(values)
+
+
+def device_strategy():
+    """Device dicts of every dtype, with options that dtype takes (plausible values)."""
+    from ansible_collections.nasops.truenas.plugins.module_utils._resources import vm_device
+
+    values = {
+        "path": pool("/mnt/tank/isos/talos-1.8.iso", "/mnt/tank/isos/ubuntu-24.04.iso", "/mnt/tank/nope.iso",
+                     "/dev/zvol/tank/vms/web-disk", "/mnt/tank/media/raw.img"),
+        "zvol": pool("tank/vms/web-disk", "tank/vms/fz-disk", "nopool/z", "tank/media"),
+        "create_zvol": st.booleans(), "size": GOOD_SIZES, "exists": st.booleans(), "boot": st.booleans(),
+        "bus": pool(*vm_device.DISK_BUSES), "iotype": pool(*vm_device.IOTYPES),
+        "logical_sectorsize": pool(512, 4096), "physical_sectorsize": pool(512, 4096), "serial": pool("fz01", "x" * 40),
+        "nic_attach": pool("br0", "br1", "br9", "enp1s0"),
+        "mac": pool("00:a0:98:11:22:33", "00-A0-98-11-22-34", "bad", "ff:ff:ff:ff:ff:ff"),
+        "trust_guest_rx_filters": st.booleans(),
+        "display_port": pool(5900, 5910, 5999, 70000), "web_port": pool(5901, 5911, 70001),
+        "bind": pool("0.0.0.0", "127.0.0.1", "10.9.9.9", "::"),
+        "display_password": pool(SECRETS[1], "fuzz-Display-pw-01"), "update_password": pool("always", "on_create"),
+        "web": st.booleans(), "resolution": pool(*vm_device.RESOLUTIONS), "wait": st.booleans(),
+        "pptdev": pool("pci_0000_01_00_0", "pci_9999_99_99_9"),
+        "usb": st.fixed_dictionaries({"vendor_id": pool("0x0781", "zz"), "product_id": pool("0x5581", "1")}),
+        "device": pool("usb_1_1", "nope"), "controller_type": pool(*vm_device.USB_CONTROLLERS),
+    }
+    typed = {"NIC": pool(*vm_device.NIC_TYPES), "DISPLAY": pool(*vm_device.DISPLAY_TYPES)}
+    choices = []
+    for dtype, options in sorted(vm_device.DTYPE_OPTIONS.items()):
+        optional = dict((o, typed.get(dtype) if o == "type" else values[o]) for o in options if o in values or o == "type")
+        required = {"dtype": st.just(dtype)}
+        if dtype == "DISPLAY":
+            required["display_password"] = optional.pop("display_password")
+        choices.append(st.fixed_dictionaries(required, optional=optional))
+    return st.one_of(*choices)
+
+
+DATASETS = pool("tank/fz", "tank/fz/child", "tank/media", "tank/fz", "tank/fz/child", "backup/fz", "tank/vms",
+                "nopool/fz", "tank/fz@snap", "tank", "tank/fz/a/b/c", "tank/ Space")
+HINTS = {
+    "truenas_dataset": {
+        "name": DATASETS,
+        "type": pool("FILESYSTEM", "VOLUME"),
+        "volsize": GOOD_SIZES, "volblocksize": pool("16K", "128K", "3K", 16384, "512"),
+        "comments": pool("fuzz", "", "x" * 2000),
+        "compression": pool("LZ4", "ZSTD", "OFF", "GZIP-9", "inherit", "lz4", "BOGUS"),
+        "atime": pool("on", "off", True, False, "inherit"),
+        "exec": pool("on", "off", True, "inherit"), "readonly": pool("on", "off", False, "inherit"),
+        "recordsize": pool("128K", "1M", "4K", "3K", "inherit"),
+        "sync": pool("STANDARD", "ALWAYS", "DISABLED"),
+        "snapdir": pool("HIDDEN", "VISIBLE"),
+        "quota": GOOD_SIZES, "refquota": GOOD_SIZES, "reservation": GOOD_SIZES, "refreservation": GOOD_SIZES,
+        "copies": pool(1, 2, 3, 4, "inherit"),
+        "deduplication": pool("ON", "OFF", "VERIFY", "inherit"), "checksum": pool("ON", "SHA256", "inherit"),
+        "casesensitivity": pool("SENSITIVE", "INSENSITIVE"), "aclmode": pool("PASSTHROUGH", "RESTRICTED", "DISCARD"),
+        "acltype": pool("POSIX", "NFSV4", "OFF", "inherit"),
+        "share_type": pool("GENERIC", "SMB", "NFS", "APPS", "MULTIPROTOCOL"),
+        "user_properties": st.dictionaries(pool("org.fz:a", "org.fz:b", "bad", "x:y"),
+                                           st.one_of(pool("v", "", None), INTS), max_size=3),
+        "encryption_options": st.fixed_dictionaries({}, optional={
+            "passphrase": pool(SECRETS[0], "short", "fuzz-Passphrase-0001"),
+            "key": pool(SECRETS[2], "00" * 32, "zz"),
+            "generate_key": st.booleans(), "algorithm": pool("AES-256-GCM", "aes-128-ccm", "ROT13"),
+            "pbkdf2iters": pool(100000, 350000, 5)}),
+    },
+    "truenas_snapshot": {
+        "name": pool("tank/media@base", "tank/media@fz", "tank/fz@x", "tank/media@base", "tank/fz@base", "fz",
+                     "tank/nope@x", "tank/media@bad name", "@", "tank/media@"),
+        "dataset": pool("tank/media", "tank/nope", "tank/fz"),
+        "clone_to": pool("tank/fzclone", "tank/media", "nopool/c", "tank/fzclone/deeper"),
+    },
+    "truenas_share_smb": {
+        "name": pool("fz", "fzshare", "media", "fz", "fzshare", "fz3", "bad/name", "x" * 100, "homes"),
+        "new_name": pool("fz2", "fzshare", "bad\\name"),
+        "path": pool("/mnt/tank/media", "/mnt/tank/fz", "/mnt/tank/nope", "/tmp", "/mnt/tank/isos"),
+        "comment": pool("fuzz", "", "x" * 2000),
+        "hosts_allow": st.lists(pool("10.0.0.0/8", "host1", "bad ip", "::1", "10.0.0.300"), max_size=3),
+        "hosts_deny": st.lists(pool("10.0.0.0/8", "ALL", "bad ip"), max_size=3),
+        "timemachine_quota": GOOD_SIZES,
+        "auxiliary_parameters": st.one_of(pool("", "fruit:time machine = yes", "bogus"),
+                                          st.dictionaries(pool("a", "b"), pool("1", "x"), max_size=2)),
+        "audit": st.fixed_dictionaries({}, optional={"enable": st.booleans(),
+                                                     "watch_list": st.lists(pool("admins", "nope"), max_size=2),
+                                                     "ignore_list": st.lists(pool("users"), max_size=1)}),
+    },
+    "truenas_share_nfs": {
+        "path": pool("/mnt/tank/media", "/mnt/tank/isos", "/mnt/tank/nope", "/mnt/tank/fz", "/mnt/tank/media/sub"),
+        "comment": pool("fuzz", ""),
+        "networks": st.lists(pool("10.0.0.0/8", "192.168.1.5", "bad", "::1/128", "10.0.0.300", "0.0.0.0/0"),
+                             max_size=3),
+        "hosts": st.lists(pool("client1", "bad host", "*", "10.1.1.1", ""), max_size=3),
+        "maproot_user": pool("root", "nosuchuser", "admin"), "mapall_user": pool("root", "nosuchuser"),
+        "maproot_group": pool("wheel", "nogroup", "nosuchgroup"), "mapall_group": pool("wheel", "x"),
+        "security": st.lists(pool("sys", "krb5", "KRB5P", "bogus"), max_size=3),
+    },
+    "truenas_vm": {
+        "name": pool("fz", "web", "fz2", "fz", "web", "bad name", "x" * 200),
+        "description": pool("fuzz", ""),
+        "memory": pool(512, 1024, "1G", "2G", "2048", 0, "1T", "x"),
+        "min_memory": pool(256, "512M", 4096),
+        "vcpus": pool(1, 2, 0, 1000), "cores": pool(1, 2), "threads": pool(1, 2),
+        "shutdown_timeout": pool(0, 10, 90),
+        "wait_timeout": pool(1, 5, 30),
+        "bootloader_ovmf": pool("OVMF_CODE.fd", "OVMF_CODE_4M.fd", "nope.fd"),
+        "cpu_model": pool("EPYC", "nope"), "arch_type": pool("x86_64", "i686", "arm"),
+        "machine_type": pool("pc-q35-8.2", "q35", "nope"), "command_line_args": pool("", "-x"),
+    },
+    "truenas_vm_device": {"vm": pool("web", "fz", "nope"), "delete_zvol": st.booleans()},
+    "truenas_pool_info": {"name": st.lists(pool("tank", "backup", "nope"), max_size=3)},
+    "truenas_disk_info": {"name": st.lists(pool("sda", "sde", "nvme9n1"), max_size=3)},
+    "truenas_dataset_info": {"name": DATASETS},
+    "truenas_vm_info": {"name": pool("web", "fz", "nope"), "name_prefix": pool("w", "zz")},
+}
+
+
+def plausible(spec, hint=None):
+    """Values a user could well write: the hint, or a valid value of the option's type."""
+    if hint is not None:
+        return hint
+    kind = spec.get("type", "str")
+    if spec.get("choices"):
+        return st.sampled_from(list(spec["choices"]))
+    if kind == "bool":
+        return st.booleans()
+    if kind == "int":
+        return st.integers(0, 100)
+    if kind == "raw":
+        return st.one_of(WORDS, GOOD_SIZES)
+    if kind == "list":
+        if spec.get("options"):
+            return st.lists(plausible({"type": "dict", "options": spec["options"]}), max_size=2)
+        return st.lists(plausible({"type": spec.get("elements", "str")}), max_size=3)
+    if kind == "dict":
+        if spec.get("options"):
+            subs = spec["options"]
+            return st.fixed_dictionaries(dict((k, plausible(v)) for k, v in subs.items() if v.get("required")),
+                                         optional=dict((k, plausible(v)) for k, v in subs.items()
+                                                       if not v.get("required")))
+        return st.dictionaries(WORDS, WORDS, max_size=2)
+    return WORDS
+
+
+def wrong(spec):
+    """Anything at all for the option: wrong types, bad enum values, odd text."""
+    kind = spec.get("type", "str")
+    if spec.get("choices"):
+        choices = list(spec["choices"])
+        bad = [str(c).lower() for c in choices if isinstance(c, str) and str(c).lower() != c] + ["BOGUS", 1]
+        return st.sampled_from(bad)
+    if kind == "bool":
+        return BOOLS
+    if kind == "int":
+        return st.one_of(INTS, pool("12", "x", 1.5))
+    if kind == "raw":
+        return ANY
+    if kind == "list":
+        return st.one_of(st.lists(ANY, max_size=3), TEXT, pool(5))
+    if kind == "dict":
+        if spec.get("options"):
+            # Not ints, floats or booleans: ansible-core 2.19 itself raises TypeError in
+            # set_fallbacks() for those on a dict option with suboptions, before any module code.
+            return pool("x", "a=1", [], {"fuzz_unknown": 1})
+        return st.one_of(st.dictionaries(TEXT, st.one_of(TEXT, INTS, st.none()), max_size=3), pool("x", 1))
+    return st.one_of(TEXT, SIZES)
+
+
+SHAPES = ("valid", "valid", "valid", "one wrong value", "one wrong value", "unknown option")
+# Options added to most examples (when not drawn anyway): what creating the object needs.
+USUAL = {"truenas_vm": ("memory",), "truenas_share_smb": ("path",)}
+
+
+@st.composite
+def module_args(draw, name, spec, hints):
+    """Required options and up to four optional ones, all plausible; then, by ``shape``, one of
+    them replaced by a wrong value, or an unknown option added."""
+    args = {}
+    for option, option_spec in sorted(spec.items()):
+        if option_spec.get("required"):
+            args[option] = draw(plausible(option_spec, hints.get(option)))
+    optional = sorted(n for n, o in spec.items() if not o.get("required"))
+    if name == "truenas_vm_device":
+        args.update(draw(device_strategy()))
+        optional = [o for o in optional if o not in args and o in ("state", "delete_zvol")]
+    if name == "truenas_vm":
+        optional = [o for o in optional if o != "devices"]
+        if draw(st.booleans()):
+            args["devices"] = draw(st.lists(device_strategy(), max_size=3))
+    if optional:
+        for option in draw(st.lists(st.sampled_from(optional), max_size=min(4, len(optional)), unique=True)):
+            args[option] = draw(plausible(spec[option], hints.get(option)))
+    for option in USUAL.get(name, ()):
+        if option not in args and draw(st.sampled_from((True, True, True, False))):
+            args[option] = draw(plausible(spec[option], hints.get(option)))
+    shape = draw(st.sampled_from(SHAPES))
+    if shape == "one wrong value" and args:
+        option = draw(st.sampled_from(sorted(args)))
+        if option in spec:
+            args[option] = draw(wrong(spec[option]))
+    elif shape == "unknown option":
+        args["fuzz_unknown_option"] = draw(TEXT)
+    return args
+
+
+def argspec(name):
+    module = harness.load_module(name)
+    return module.argument_spec() if hasattr(module, "argument_spec") else {}
+
+
+# ---- the simulator ------------------------------------------------------------------------------
+
+SETUP = [
+    ("truenas_dataset", {"name": "tank/fz", "comments": "fuzz base"}),
+    ("truenas_snapshot", {"name": "tank/media@base"}),
+    ("truenas_share_smb", {"name": "fzshare", "path": "/mnt/tank/media"}),
+    ("truenas_share_nfs", {"path": "/mnt/tank/isos"}),
+    ("truenas_vm", {"name": "web", "memory": 1024, "devices": [
+        {"dtype": "NIC", "nic_attach": "br0"},
+        {"dtype": "DISK", "zvol": "tank/vms/web-disk", "create_zvol": True, "size": "1G"},
+        {"dtype": "DISPLAY", "type": "SPICE", "display_password": "fuzz-base-display"}]}),
+]
+
+
+class FuzzServer:
+    """An in-process simulator with a baseline state that every example starts from."""
+
+    def __init__(self):
+        options = dict(SHARED_OPTIONS)
+        options["job_duration"] = 0.01
+        self.server = SimServer("25.10", **options).start_background()
+        self.connection = {"url": self.server.url, "ca_path": self.server.ca_file,
+                           "username": self.server.credentials["username"],
+                           "api_key": self.server.credentials["api_key"]}
+        for name, args in SETUP:
+            result = harness.run_module_inprocess(name, dict(self.connection, **args))
+            assert not result["failed"] and result["changed"], (name, result)
+        self.server.run(self._guests_fast)
+        self.baseline = self.server.run(lambda: (copy.deepcopy(self.server.state.data), dict(self.server.state.ids)))
+        self.clean = True
+
+    def _guests_fast(self):
+        for runtime in self.server.state.data.get("vm_runtime", {}).values():
+            runtime["shutdown_seconds"] = 0.0
+
+    def restore(self):
+        if self.clean:
+            return
+        data, ids = self.baseline
+
+        def put_back():
+            self.server.state.data = copy.deepcopy(data)
+            self.server.state.ids = dict(ids)
+            self.server.jobs.cancel_all()
+
+        self.server.run(put_back)
+        self.clean = True
+
+    def dump(self):
+        return self.server.run(lambda: copy.deepcopy(self.server.state.data))
+
+    def logged(self):
+        """How many calls the server has logged so far."""
+        return self.server.run(lambda: self.server.call_seq)
+
+    def stop(self):
+        self.server.stop_background()
+
+
+@pytest.fixture(scope="module")
+def fuzz_server():
+    server = FuzzServer()
+    yield server
+    server.stop()
+
+
+# ---- the property -------------------------------------------------------------------------------
+
+def check_run(server, name, args, check_mode, diff, stats):
+    server.restore()
+    before = server.dump()
+    logged = server.logged()
+    result = harness.run_module_inprocess(name, dict(server.connection, **args), check=check_mode, diff=diff)
+    after = server.dump()
+    if after != before:
+        server.clean = False
+    stats["runs"] += 1
+    stats["reached the server"] += server.logged() > logged
+    stats["failed"] += bool(result.get("failed"))
+
+    assert isinstance(result.get("failed"), bool), result
+    assert isinstance(result.get("changed", False), bool), result
+    if result["failed"]:
+        assert isinstance(result.get("msg"), str) and result["msg"].strip(), result
+        assert harness.TRACEBACK not in result["msg"], result["msg"]
+    shown = json.dumps(result)
+    leaked = [s for s in SECRETS if s in shown]
+    assert leaked == [], (leaked, result)
+    if check_mode or not result.get("changed"):
+        assert after == before, "state changed although the run reported %s" % (
+            "check mode" if check_mode else "no change")
+        return
+    assert after != before, "the run reported a change, but the state is the same"
+    stats["changed"] += 1
+    if result["failed"] or ACTIONS.get(name, lambda a: False)(args):
+        return
+    stats["rerun to check convergence"] += 1
+    again = harness.run_module_inprocess(name, dict(server.connection, **args))
+    assert not again["failed"], again.get("msg")
+    assert again["changed"] is False, "not converged: the same arguments changed %s again" % name
+    assert server.dump() == after
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_fuzz_module_arguments(fuzz_server, name):
+    spec = argspec(name)
+    hints = HINTS.get(name, {})
+    stats = collections.Counter()
+
+    @FUZZ
+    @given(args=module_args(name, spec, hints), check_mode=st.booleans(), diff=st.booleans())
+    def fuzz(args, check_mode, diff):
+        check_run(fuzz_server, name, args, check_mode, diff, stats)
+
+    fuzz()
+    # The examples did go deep: a fair share reached TrueNAS, and resource modules changed it.
+    assert stats["runs"] >= min(FUZZ.max_examples, 100), stats
+    assert stats["reached the server"] >= stats["runs"] // 10, stats
+    if not name.endswith("_info"):
+        assert stats["changed"] >= 3, stats
+
+
+def test_every_module_is_fuzzed():
+    assert len(MODULES) >= 11
+    assert set(HINTS) <= set(MODULES)
