@@ -18,6 +18,8 @@ Fixtures
 State is asserted out of band through ``sim.state_dump()`` and friends, never through the
 module under test.
 """
+import contextlib
+import importlib
 import json
 import os
 import re
@@ -147,5 +149,50 @@ def run_playbook(sim, tmp_path):
             run_env.update(env)
         proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=900, check=False)
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def run_inproc(sim, capsys, monkeypatch):
+    """``run_inproc(module, args, check=False, diff=False)``: the module's ``main()`` in this process.
+
+    Faster than ``run_module`` (no interpreter start-up); the connection goes to ``sim`` with the
+    admin API key. Use ``run_module`` at least once per module, to run it as Ansible does.
+    """
+    if COLLECTIONS not in sys.path:
+        sys.path.insert(0, COLLECTIONS)
+    from ansible.module_utils.common import warnings as ansible_warnings
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before data tagging
+        from unittest import mock
+
+        from ansible.module_utils import basic
+
+        @contextlib.contextmanager
+        def patch_module_args(args=None):
+            with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
+                yield
+
+    for name in list(os.environ):
+        if name.startswith("TRUENAS_"):
+            monkeypatch.delenv(name)
+
+    def run(module, args, check=False, diff=False):
+        for store in ("_global_warnings", "_global_deprecations"):
+            if isinstance(getattr(ansible_warnings, store, None), (dict, list)):
+                monkeypatch.setattr(ansible_warnings, store, type(getattr(ansible_warnings, store))())
+        payload = {"url": sim.url, "username": sim.credentials["username"], "api_key": sim.credentials["api_key"],
+                   "ca_path": sim.ca_file, "_ansible_check_mode": check, "_ansible_diff": diff}
+        payload.update(args)
+        main = importlib.import_module("ansible_collections.nasops.truenas.plugins.modules.%s" % module).main
+        capsys.readouterr()
+        with patch_module_args(payload):
+            with pytest.raises(SystemExit):
+                main()
+        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        result.setdefault("failed", False)
+        return result
 
     return run

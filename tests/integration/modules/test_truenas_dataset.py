@@ -11,7 +11,6 @@ The first create of each lifecycle runs the module as Ansible does (a subprocess
 run ``main()`` in this process with the same arguments, against the same server, to stay fast.
 """
 
-import importlib
 import json
 import os
 import subprocess
@@ -20,52 +19,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
-if COLLECTIONS not in sys.path:
-    sys.path.insert(0, COLLECTIONS)
-
-from ansible.module_utils.common import warnings as ansible_warnings  # noqa: E402
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before data tagging
-    import contextlib
-    from unittest import mock
-
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
-            yield
-
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def run_inproc(sim, capsys, monkeypatch):
-    """``run_inproc(module, args, check=False, diff=False)``: the module's ``main()`` in this process."""
-    for name in list(os.environ):
-        if name.startswith("TRUENAS_"):
-            monkeypatch.delenv(name)
-
-    def run(module, args, check=False, diff=False):
-        for store in ("_global_warnings", "_global_deprecations"):
-            if isinstance(getattr(ansible_warnings, store, None), (dict, list)):
-                monkeypatch.setattr(ansible_warnings, store, type(getattr(ansible_warnings, store))())
-        payload = {"url": sim.url, "username": sim.credentials["username"], "api_key": sim.credentials["api_key"],
-                   "ca_path": sim.ca_file, "_ansible_check_mode": check, "_ansible_diff": diff}
-        payload.update(args)
-        main = importlib.import_module("ansible_collections.nasops.truenas.plugins.modules.%s" % module).main
-        capsys.readouterr()
-        with patch_module_args(payload):
-            with pytest.raises(SystemExit):
-                main()
-        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-        result.setdefault("failed", False)
-        return result
-
-    return run
 
 
 GiB = 1024 ** 3
