@@ -9,20 +9,10 @@ the newest SMART self-test (``smart.test.results``) where the server reports the
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASUnsupportedError
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.dataset import iso_date
-
-
-def parse_names(value):
-    names = []
-    for item in value or []:
-        if not isinstance(item, str) or not item or "/" in item:
-            raise ValueError("entries must be disk names such as sda or nvme0n1, got %r" % (item,))
-        if item not in names:
-            names.append(item)
-    return names
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.pool import name_list
 
 
 def temperature_value(value):
@@ -64,10 +54,7 @@ class DiskResource(Resource):
 
     def gather(self, client, params):
         """Normalised disks: all, or those named in ``params["name"]`` (unknown names are skipped)."""
-        try:
-            names = parse_names(params.get("name"))
-        except ValueError as exc:
-            raise OptionError("name", str(exc))
+        names = name_list(params.get("name"), "disk names such as sda or nvme0n1", "/")
         filters = [["name", "in", names]] if names else []
         rows = client.query("disk.query", filters, {"extra": {"pools": True}}) or []
         disks = [self.normalize(row, client.caps) for row in rows]

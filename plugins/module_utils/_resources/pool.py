@@ -35,11 +35,13 @@ def _int_or_none(value):
         return None
 
 
-def parse_names(value):
+def name_list(value, example, forbidden):
+    """The ``name`` option of an info module: distinct names in order, none empty or containing
+    a character of ``forbidden``; OptionError naming ``name`` otherwise."""
     names = []
     for item in value or []:
-        if not isinstance(item, str) or not item or "/" in item or "@" in item:
-            raise ValueError("entries must be pool names such as tank, got %r" % (item,))
+        if not isinstance(item, str) or not item or any(char in item for char in forbidden):
+            raise OptionError("name", "entries must be %s, got %r" % (example, item))
         if item not in names:
             names.append(item)
     return names
@@ -139,10 +141,7 @@ class PoolResource(Resource):
 
     def gather(self, client, params):
         """Normalised pools: all, or those named in ``params["name"]`` (unknown names are skipped)."""
-        try:
-            names = parse_names(params.get("name"))
-        except ValueError as exc:
-            raise OptionError("name", str(exc))
+        names = name_list(params.get("name"), "pool names such as tank", "/@")
         filters = [["name", "in", names]] if names else []
         pools = [self.normalize(row, client.caps) for row in client.query("pool.query", filters) or []]
         if params.get("include_root_dataset") and pools:
