@@ -19,7 +19,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -30,6 +29,7 @@ import time
 
 import yaml
 
+from tests.integration.conftest import recap_stats
 from tests.simulator.pytest_plugin import ConnectionDropped, RemoteClosed, SimClient, SimProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,7 +39,6 @@ DEFAULT_SEED = os.path.join(ROOT, "tests", "simulator", "seed.yml")
 BENCH_PARENT = "tank/bench"
 CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callbacks")
 MODULE_PACKAGE = "ansible_collections.nasops.truenas.plugins.modules"
-RECAP = re.compile(r"^localhost\s*:\s*(.*)$", re.M)
 TRACEBACK = "Traceback (most recent call last)"
 
 
@@ -427,13 +426,7 @@ class PlaybookRun:
         self.output = stdout + stderr
         self.seconds = seconds
         self.tasks = None
-        self.stats = {}
-        found = RECAP.findall(stdout)
-        if found:
-            for item in found[-1].split():
-                key, value = item.split("=", 1) if "=" in item else (item, "")
-                if value.isdigit():
-                    self.stats[key] = int(value)
+        self.stats = recap_stats(stdout)
 
     @property
     def changed(self):

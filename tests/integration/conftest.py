@@ -35,19 +35,25 @@ PLAYBOOKS = os.path.join(ROOT, "tests", "integration", "playbooks")
 RECAP = re.compile(r"^localhost\s*:\s*(.*)$", re.M)
 
 
+def recap_stats(output):
+    """The numbers of the last ``localhost`` line of a PLAY RECAP in ``output`` (``{}`` if none)."""
+    stats = {}
+    found = RECAP.findall(output)
+    if found:
+        for item in found[-1].split():
+            key, _sep, value = item.partition("=")
+            if value.isdigit():
+                stats[key] = int(value)
+    return stats
+
+
 class PlaybookRun:
     """The outcome of one ansible-playbook run."""
 
     def __init__(self, rc, output):
         self.rc = rc
         self.output = output
-        found = RECAP.findall(output)
-        self.stats = {}
-        if found:
-            for item in found[-1].split():
-                key, _sep, value = item.partition("=")
-                if value.isdigit():
-                    self.stats[key] = int(value)
+        self.stats = recap_stats(output)
 
     @property
     def changed(self):
