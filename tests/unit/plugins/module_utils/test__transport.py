@@ -329,9 +329,11 @@ def ca_pem(tmp_path_factory):
 
 
 def test_validate_certs_false_disables_verification():
-    context = build_ssl_context(validate_certs=False, environ={})
+    context = build_ssl_context(validate_certs=False, environ={"SSL_CERT_FILE": "/nonexistent"})
     assert context.verify_mode == ssl.CERT_NONE
     assert context.check_hostname is False
+    assert context.get_ca_certs() == []  # no trust store is loaded when nothing is verified
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
 
 
 def test_ca_file_is_the_trust_anchor(ca_pem):
