@@ -528,6 +528,8 @@ restart_required:
   sample: false
 """
 
+# First: the module_utils imported after it load through the compiled-code cache (faster start-up).
+from ansible_collections.nasops.truenas.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm import (
     BOOTLOADERS,

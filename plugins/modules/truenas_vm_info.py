@@ -146,6 +146,8 @@ vms:
       sample: [{"type": "SPICE", "port": 5900, "web_port": 5901, "bind": "0.0.0.0", "web": true}]
 """
 
+# First: the module_utils imported after it load through the compiled-code cache (faster start-up).
+from ansible_collections.nasops.truenas.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm import SECRETS, gather_vms
 

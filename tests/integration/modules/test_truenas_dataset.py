@@ -271,7 +271,8 @@ def start_playbook(playbook, profile, server, state_file, work, collections):
     env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_HOME=str(work / "ansible-home"),
                ANSIBLE_LOCAL_TEMP=str(work / "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_PIPELINING="1")
+               ANSIBLE_PIPELINING="1", XDG_CACHE_HOME=str(work / "cache"))
+    env.pop("NASOPS_TRUENAS_CODE_CACHE", None)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                os.path.join(ROOT, "tests", "integration", "playbooks", playbook), "-e", "@%s" % extra]
     return subprocess.Popen(command, cwd=str(work), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -324,3 +325,11 @@ def test_storage_playbooks(sim_factory, tmp_path):
     assert "tank/isos-copy" not in snapshot_server.state_dump("datasets")
 
     assert changes(runs["storage_info.yml"][0]) == []
+
+    # The modules ran from their zip payloads through the compiled-code cache of module_utils
+    for playbook, profile, used in (("dataset.yml", "25.04", "_resources.dataset"),
+                                    ("snapshot.yml", "25.10", "_resources.snapshot"),
+                                    ("storage_info.yml", "26", "_resources.pool")):
+        cache = tmp_path / profile / "cache" / "nasops.truenas" / "code"
+        cached = set(entry.partition(".%s-" % sys.implementation.cache_tag)[0] for entry in os.listdir(str(cache)))
+        assert {"_client", "_transport", "_resource", used} <= cached, (playbook, cached)

@@ -28,6 +28,17 @@ def test_readme_table_lists_every_module_and_plugin():
     assert readme_names("role") == roles
 
 
+def test_every_module_imports_the_code_cache_before_other_module_utils():
+    """Anything of the collection imported before ``_codecache`` is compiled twice on every run."""
+    for name in MODULES:
+        tree = ast.parse((ROOT / "plugins" / "modules" / ("%s.py" % name)).read_text())
+        imports = [node for node in tree.body if isinstance(node, ast.ImportFrom)
+                   and (node.module or "").startswith("ansible_collections.nasops.truenas.")]
+        first = imports[0]
+        assert (first.module, [a.name for a in first.names]) == (
+            "ansible_collections.nasops.truenas.plugins.module_utils", ["_codecache"]), name
+
+
 def test_every_module_has_an_argument_spec_function_and_docs():
     for name in MODULES:
         tree = ast.parse((ROOT / "plugins" / "modules" / ("%s.py" % name)).read_text())
