@@ -465,6 +465,7 @@ def run_playbook(path, env, workdir, extra_vars=None, verbosity=0, check=False, 
     run_env = dict(env)
     run_env.setdefault("ANSIBLE_LOCAL_TEMP", os.path.join(workdir, "ansible-tmp"))
     run_env.setdefault("ANSIBLE_HOME", os.path.join(workdir, "ansible-home"))
+    run_env.setdefault("XDG_CACHE_HOME", os.path.join(workdir, "cache"))  # the modules' compiled-code cache
     counts_file = None
     if count_tasks:
         fd, counts_file = tempfile.mkstemp(prefix="tasks-", suffix=".json", dir=workdir)

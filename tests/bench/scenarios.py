@@ -22,6 +22,7 @@ PROFILE = "25.10"
 BENCH_COMMENT = "bench"
 ROLE_PLAYBOOK = os.path.join(harness.ROOT, "playbooks", "k8s_cluster.yml")
 DISPLAY_PASSWORD = "bench-Display-pw1"
+CODE_CACHE_ENV = "NASOPS_TRUENAS_CODE_CACHE"
 ROLE_VARS = {"k8s_cluster_vms_display_password": DISPLAY_PASSWORD}
 VM_ARGS = {
     "name": "benchvm", "description": "benchmark VM", "vcpus": 1, "cores": 2, "threads": 1, "memory": "2G",
@@ -41,7 +42,7 @@ class Config:
 
     name: str = "full"
     overhead_tasks: int = 50
-    overhead_reps: int = 3
+    overhead_reps: int = 5
     scale_small: int = 10
     scale_large: int = 10000
     scale_reps: int = 15
@@ -142,9 +143,9 @@ class Bench:
     def path(self, name):
         return os.path.join(self.workdir, name)
 
-    def playbook(self, sim, path, **kwargs):
+    def playbook(self, sim, path, env=None, **kwargs):
         kwargs.setdefault("count_tasks", True)
-        return harness.run_playbook(path, sim.env(), self.workdir, **kwargs)
+        return harness.run_playbook(path, sim.env(**(env or {})), self.workdir, **kwargs)
 
     def module(self, sim, name, args, **kwargs):
         return harness.run_module(name, args, sim.env(), self.workdir, **kwargs)
@@ -170,20 +171,23 @@ class Bench:
         cfg = self.config
         n = cfg.overhead_tasks
         sim = self.sim("datasets", datasets=max(n, cfg.scale_small), comments=BENCH_COMMENT)
-        playbooks = {
-            "ping": ping_playbook(self.path("ping-%d.yml" % n), n),
-            "dataset": dataset_playbook(self.path("datasets-%d.yml" % n), n),
-            "startup": startup_playbook(self.path("startup-%d.yml" % n), n),
+        dataset = dataset_playbook(self.path("datasets-%d.yml" % n), n)
+        runs = {  # kind: (playbook, extra environment)
+            "ping": (ping_playbook(self.path("ping-%d.yml" % n), n), {}),
+            "dataset": (dataset, {}),
+            "startup": (startup_playbook(self.path("startup-%d.yml" % n), n), {}),
+            "uncached": (dataset, {CODE_CACHE_ENV: "0"}),
         }
-        expect(self.playbook(sim, playbooks["dataset"]), 0, "dataset playbook (warm-up)")
-        times = dict((kind, []) for kind in playbooks)
+        expect(self.playbook(sim, dataset), 0, "dataset playbook (warm-up)")
+        times = dict((kind, []) for kind in runs)
         for rep in range(cfg.overhead_reps):
-            order = sorted(playbooks)
+            order = sorted(runs)
             if rep % 2:
                 order.reverse()
             for kind in order:
+                path, extra_env = runs[kind]
                 sim.reset_counters()
-                run = expect(self.playbook(sim, playbooks[kind]), 0, "%s playbook" % kind)
+                run = expect(self.playbook(sim, path, env=extra_env), 0, "%s playbook" % kind)
                 if kind == "startup" and (run.stats.get("ignored") != n or sim.counters()["connections"]):
                     raise MeasurementError("the start-up playbook should refuse %d tasks without connecting: %r, %r"
                                            % (n, run.stats, sim.counters()))
@@ -199,12 +203,15 @@ class Bench:
             value, "ratio", "<= 1.25", at_most(value, 1.25),
             {"tasks": n, "reps": cfg.overhead_reps,
              "dataset_seconds": rounded(times["dataset"]), "ping_seconds": rounded(times["ping"]),
-             "startup_seconds": rounded(times["startup"]),
+             "startup_seconds": rounded(times["startup"]), "uncached_seconds": rounded(times["uncached"]),
              "dataset_median": round(medians["dataset"], 3), "ping_median": round(medians["ping"], 3),
-             "startup_median": round(medians["startup"], 3),
+             "startup_median": round(medians["startup"], 3), "uncached_median": round(medians["uncached"], 3),
+             "uncached_ratio": ratio(medians["uncached"], medians["ping"]),
+             "ratio_per_rep": [ratio(d, p) for d, p in zip(times["dataset"], times["ping"])],
              "extra_ms_per_task": per_task("dataset", "ping"),
              "startup_ms_per_task": per_task("startup", "ping"),
-             "server_ms_per_task": per_task("dataset", "startup")})]
+             "server_ms_per_task": per_task("dataset", "startup"),
+             "code_cache_saves_ms_per_task": per_task("uncached", "dataset")})]
 
     # ---- 2. calls per unchanged task ---------------------------------------------------------
 

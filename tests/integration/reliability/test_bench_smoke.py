@@ -75,6 +75,10 @@ def test_ratios_follow_from_their_samples(tiny):
     assert details["tasks"] == 2 and len(details["dataset_seconds"]) == len(details["ping_seconds"]) == 1
     assert overhead["value"] == pytest.approx(details["dataset_median"] / details["ping_median"], abs=0.01)
     assert overhead["passed"] == (overhead["value"] <= 1.25)
+    assert len(details["uncached_seconds"]) == len(details["ratio_per_rep"]) == 1
+    assert details["uncached_ratio"] == pytest.approx(details["uncached_median"] / details["ping_median"], abs=0.01)
+    assert details["code_cache_saves_ms_per_task"] == pytest.approx(
+        (details["uncached_median"] - details["dataset_median"]) * 1000 / details["tasks"], abs=1.0)  # from medians rounded to 1 ms
     scale = figures["scale_datasets"]
     assert scale["value"] == pytest.approx(scale["details"]["large_median"] / scale["details"]["small_median"], abs=0.01)
     assert scale["passed"] == (scale["value"] <= 1.1)
