@@ -59,10 +59,11 @@ def cache_directory(environ=None):
     return os.path.join(base, "nasops.truenas", "code")
 
 
-def _private_directory(path, create):
-    """``path`` if it is a directory owned by this user that nobody else may write, else None."""
+def _private_directory(path):
+    """``path`` (created if missing) if it is a directory owned by this user that nobody else may
+    write, else None."""
     try:
-        if create and not os.path.isdir(path):
+        if not os.path.isdir(path):
             os.makedirs(path, mode=0o700)
         info = os.lstat(path)
     except OSError:
@@ -88,7 +89,7 @@ class CodeCache:
     def usable(self):
         if self._usable is None:
             tag = getattr(sys.implementation, "cache_tag", None)
-            self._usable = bool(self.directory and tag) and _private_directory(self.directory, True) is not None
+            self._usable = bool(self.directory and tag) and _private_directory(self.directory) is not None
         return self._usable
 
     def path(self, name, source):
@@ -186,12 +187,13 @@ class Finder:
         name = fullname[len(PACKAGE) + 1:]
         base = self.package_dir + "/" + name.replace(".", "/")
         for inner, is_package in ((base + "/__init__.py", True), (base + ".py", False)):
+            origin = os.path.join(self.archive.archive, inner)
             try:
-                source = self.archive.get_data(os.path.join(self.archive.archive, inner))
+                source = self.archive.get_data(origin)
             except OSError:
                 continue
             loader = _Loader(name, inner, source, self.cache, is_package)
-            spec = ModuleSpec(fullname, loader, origin=os.path.join(self.archive.archive, inner), is_package=is_package)
+            spec = ModuleSpec(fullname, loader, origin=origin, is_package=is_package)
             spec.has_location = True
             if is_package:
                 spec.submodule_search_locations = [os.path.join(self.archive.archive, base)]
