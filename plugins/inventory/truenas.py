@@ -251,7 +251,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
         config = self._read_config_data(path)
-        options = connection_options(self.get_option, given=[k for k, v in config.items() if v is not None])
+        try:
+            options = connection_options(self.get_option, given=[k for k, v in config.items() if v is not None])
+        except TrueNASError as exc:
+            raise AnsibleParserError(str(exc)) from None
         filters, exclude, default_groups = self._plugin_options()
         fingerprint = self._fingerprint(options, filters)
 

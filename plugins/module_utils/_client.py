@@ -59,6 +59,8 @@ from ansible_collections.nasops.truenas.plugins.module_utils._versions import Ca
 __all__ = ["ConnectionSettings", "TrueNASClient", "HAS_WEBSOCKET", "WEBSOCKET_IMPORT_ERROR"]
 
 DEFAULT_TIMEOUT = 60.0
+# Longest wait for one attempt to open the connection (the timeout option, if lower, wins).
+CONNECT_TIMEOUT = 10.0
 # TrueNAS answers the 21st unauthenticated call of a method from one address within a fixed 60 s
 # window with EBUSY "Rate Limit Exceeded"; logins are such calls. Waiting out the window is the
 # only remedy, so a rate-limited login is retried for at most this long.
@@ -446,6 +448,14 @@ class TrueNASClient:
             rpc.close()
             self._log("closed the connection to %s" % self.settings.endpoint)
 
+    def detach(self):
+        """Hand the open, logged-in connection over: ``(transport, last request id)``; the client
+        forgets it (the session broker multiplexes it from then on)."""
+        rpc, self._rpc = self._rpc, None
+        self._events = False
+        rpc.keepalive_enabled = False
+        return rpc.transport, rpc.last_id
+
     def _open(self, reconnect=False):
         settings = self.settings
         auth = settings.auth
@@ -488,9 +498,10 @@ class TrueNASClient:
 
     def _connect_transport(self):
         settings = self.settings
-        connect_timeout = min(settings.timeout, 10.0)
+        connect_timeout = min(settings.timeout, CONNECT_TIMEOUT)
         delay = 1.0
         attempts = 1 + max(self.connect_retries, 0)
+        started = self._clock()
         for attempt in range(attempts):
             self._log("connecting to %s" % settings.endpoint)
             transport = self._transport_factory(settings.endpoint, self._ssl_context, connect_timeout)
@@ -498,7 +509,15 @@ class TrueNASClient:
                 transport.connect()
                 return transport
             except TrueNASConnectionError as exc:
-                if not exc.transient or attempt == attempts - 1:
+                if not exc.transient:
+                    raise
+                if attempt == attempts - 1:
+                    if attempts > 1:
+                        exc.message = (
+                            "%s; gave up after %d attempts in %.0f s in all (each attempt waits up to %g s: the "
+                            "timeout option, capped at %g s)"
+                            % (exc.message, attempts, self._clock() - started, connect_timeout, CONNECT_TIMEOUT))
+                        exc.args = (exc.message,)
                     raise
                 self._log("%s; retrying in %g s" % (exc.message, delay))
                 self._sleep(delay)

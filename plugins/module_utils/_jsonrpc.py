@@ -101,6 +101,51 @@ def describe_result(result):
     return type(result).__name__
 
 
+def check_method(method):
+    if not isinstance(method, str) or not method:
+        raise TrueNASError("method name must be a non-empty string, got %r" % (method,), method=None)
+
+
+def encode_request(method, params, request_id):
+    """The text of a request frame; raises TrueNASError (nothing sent) when the parameters cannot
+    be encoded or the frame is larger than TrueNAS accepts."""
+    message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)}
+    try:
+        text = dumps(message)
+    except (TypeError, ValueError) as exc:
+        raise TrueNASError("%s: parameters cannot be encoded as JSON: %s" % (method, exc), method=method)
+    limit = LARGE_MESSAGE_LENGTH if method in LARGE_MESSAGE_METHODS else MAX_MESSAGE_LENGTH
+    if len(text) > limit:
+        raise TrueNASError(
+            "%s: request larger than %d kB (%d characters); TrueNAS would close the connection (code 1009). "
+            "Not sent." % (method, limit // 1024, len(text)),
+            method=method,
+        )
+    return text
+
+
+def reply_timeout(method, timeout):
+    return TrueNASTimeoutError(
+        "%s: no reply within %g s (the request was sent and may still be running on the server)" % (method, timeout),
+        method=method)
+
+
+def lost_after_send(method, exc):
+    """The error for a connection that broke (``exc``) after ``method`` had been sent."""
+    return TrueNASConnectionError(
+        "%s: %s; the request had been sent and may have run on the server" % (method, exc.message),
+        method=method, sent=True, close_code=exc.close_code, close_reason=exc.close_reason)
+
+
+def result_of(message, method):
+    """The result of a reply ``message``, or the mapped error raised."""
+    if message.get("error") is not None:
+        raise error_from_wire(message["error"], method)
+    if "result" not in message:
+        raise TrueNASError("%s: malformed reply from the server (it has neither result nor error)" % method, method=method)
+    return message["result"]
+
+
 class JSONRPCConnection:
     """One JSON-RPC 2.0 session over ``transport``; single-threaded and synchronous.
 
@@ -129,6 +174,14 @@ class JSONRPCConnection:
         self.last_send = self._clock()
         self.closed = False
 
+    @property
+    def transport(self):
+        return self._transport
+
+    @property
+    def last_id(self):
+        return self._last_id
+
     # -- sending -------------------------------------------------------------------------
 
     def _new_id(self):
@@ -139,23 +192,11 @@ class JSONRPCConnection:
         """Send ``method(*params)``; returns the request id. Raises before writing anything when
         the request cannot be encoded or is too large, and TrueNASConnectionError (``sent=False``)
         when the transport fails to write it."""
-        if not isinstance(method, str) or not method:
-            raise TrueNASError("method name must be a non-empty string, got %r" % (method,), method=None)
+        check_method(method)
         if self.closed:
             raise TrueNASConnectionError("%s: the connection is closed (request not sent)" % method, method=method, sent=False)
         request_id = self._new_id()
-        message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)}
-        try:
-            text = dumps(message)
-        except (TypeError, ValueError) as exc:
-            raise TrueNASError("%s: parameters cannot be encoded as JSON: %s" % (method, exc), method=method)
-        limit = LARGE_MESSAGE_LENGTH if method in LARGE_MESSAGE_METHODS else MAX_MESSAGE_LENGTH
-        if len(text) > limit:
-            raise TrueNASError(
-                "%s: request larger than %d kB (%d characters); TrueNAS would close the connection (code 1009). "
-                "Not sent." % (method, limit // 1024, len(text)),
-                method=method,
-            )
+        text = encode_request(method, params, request_id)
         self._log("-> #%d %s %s" % (request_id, method, describe_params(method, params)))
         try:
             self._transport.send(text)
@@ -250,27 +291,15 @@ class JSONRPCConnection:
             if remaining <= 0:
                 if self._pending.pop(request_id, None) is not None:
                     self._ignored.add(request_id)
-                raise TrueNASTimeoutError(
-                    "%s: no reply within %g s (the request was sent and may still be running on the server)"
-                    % (method, timeout),
-                    method=method,
-                )
+                raise reply_timeout(method, timeout)
             try:
                 self._maybe_keepalive()
                 self._read(self._read_timeout(remaining))
             except TrueNASConnectionError as exc:
                 self.closed = True
                 self._pending.pop(request_id, None)
-                raise TrueNASConnectionError(
-                    "%s: %s; the request had been sent and may have run on the server" % (method, exc.message),
-                    method=method, sent=True, close_code=exc.close_code, close_reason=exc.close_reason,
-                )
-        message = self._responses.pop(request_id)
-        if message.get("error") is not None:
-            raise error_from_wire(message["error"], method)
-        if "result" not in message:
-            raise TrueNASError("%s: malformed reply from the server (it has neither result nor error)" % method, method=method)
-        return message["result"]
+                raise lost_after_send(method, exc)
+        return result_of(self._responses.pop(request_id), method)
 
     def call(self, method, *params, timeout=None):
         """``request`` then ``wait`` (``timeout`` in seconds, default 60)."""

@@ -5,8 +5,9 @@
 
 """TrueNASModule: the one base of every module of the collection.
 
-It owns the connection options (with ``TRUENAS_*`` environment fallbacks), the lazily built and
-always closed client, the single mapping of errors to ``fail_json``, version gates, and the result
+It owns the connection options (task > ``TRUENAS_*`` environment > credentials file, see
+``_connection``), the lazily built and always closed client (through the session broker, see
+``_broker``), the single mapping of errors to ``fail_json``, version gates, and the result
 helper that masks secrets and attaches diffs only in diff mode.
 """
 
@@ -14,53 +15,35 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import os
 
-from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.nasops.truenas.plugins.module_utils._broker import open_client
 from ansible_collections.nasops.truenas.plugins.module_utils._client import (
     HAS_WEBSOCKET,
     WEBSOCKET_IMPORT_ERROR,
-    ConnectionSettings,
-    TrueNASClient,
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._connection import OPTIONS, connection_settings, resolve
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import MASK, Engine, translate_attribute
 
 
-def env_fallback_nonempty(*names):
-    """The first of the environment variables ``names`` that is set and not empty.
-
-    AWX credential types inject every variable they declare, empty when the field is blank;
-    an empty value therefore counts as unset.
-    """
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    raise AnsibleFallbackNotFound
-
-
-def _env(*names):
-    return (env_fallback_nonempty, list(names))
-
-
 CONNECTION_SPEC = dict(
-    host=dict(type="str", fallback=_env("TRUENAS_HOST")),
-    url=dict(type="str", fallback=_env("TRUENAS_URL")),
-    port=dict(type="int", fallback=_env("TRUENAS_PORT")),
-    api_key=dict(type="str", no_log=True, fallback=_env("TRUENAS_API_KEY")),
-    username=dict(type="str", fallback=_env("TRUENAS_USERNAME")),
-    password=dict(type="str", no_log=True, fallback=_env("TRUENAS_PASSWORD")),
-    otp_token=dict(type="str", no_log=True, fallback=_env("TRUENAS_OTP_TOKEN")),
-    validate_certs=dict(type="bool", default=True, fallback=_env("TRUENAS_VALIDATE_CERTS")),
-    ca_path=dict(type="path", fallback=_env("TRUENAS_CA_PATH")),
-    timeout=dict(type="int", default=60, fallback=_env("TRUENAS_TIMEOUT")),
+    host=dict(type="str"),
+    url=dict(type="str"),
+    port=dict(type="int"),
+    api_key=dict(type="str", no_log=True),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    otp_token=dict(type="str", no_log=True),
+    validate_certs=dict(type="bool"),
+    ca_path=dict(type="path"),
+    timeout=dict(type="int"),
+    profile=dict(type="str"),
+    broker_idle_timeout=dict(type="int"),
+    broker_lifetime=dict(type="int"),
 )
-
-CONNECTION_MUTUALLY_EXCLUSIVE = [("host", "url")]
-CONNECTION_REQUIRED_ONE_OF = [("host", "url")]
 
 
 def _shape_problem(spec, params, prefix=""):
@@ -146,7 +129,7 @@ class TrueNASModule(AnsibleModule):
     extended with the connection rules).
     """
 
-    def __init__(self, argument_spec=None, mutually_exclusive=None, required_one_of=None, **kwargs):
+    def __init__(self, argument_spec=None, **kwargs):
         spec = dict(CONNECTION_SPEC)
         overlap = sorted(set(spec) & set(argument_spec or {}))
         if overlap:
@@ -154,12 +137,8 @@ class TrueNASModule(AnsibleModule):
         spec.update(argument_spec or {})
         self._client = None
         self._shape_error = None
-        super(TrueNASModule, self).__init__(
-            argument_spec=spec,
-            mutually_exclusive=list(mutually_exclusive or []) + CONNECTION_MUTUALLY_EXCLUSIVE,
-            required_one_of=list(required_one_of or []) + CONNECTION_REQUIRED_ONE_OF,
-            **kwargs
-        )
+        self.broker_fallback = None
+        super(TrueNASModule, self).__init__(argument_spec=spec, **kwargs)
         if self._shape_error:
             self.fail_json(msg=self._shape_error)
 
@@ -183,13 +162,19 @@ class TrueNASModule(AnsibleModule):
             self._client = self._build_client()
         return self._client
 
+    def connection(self):
+        """The connection options after precedence (``_connection.ResolvedOptions``); their
+        secrets are registered as no_log values wherever they came from."""
+        explicit = dict((name, self.params.get(name)) for name in OPTIONS)
+        resolved = resolve(explicit, profile=self.params.get("profile"))
+        self.no_log_values.update(resolved.secrets)
+        return resolved
+
     def _build_client(self):
-        client = TrueNASClient(ConnectionSettings.from_mapping(self.params), log=self.debug)
-        try:
-            client.connect()
-        except TrueNASError:
-            client.close()
-            raise
+        settings, broker = connection_settings(self.connection())
+        client = open_client(settings, idle_timeout=broker["idle_timeout"], lifetime=broker["lifetime"],
+                             log=self.debug if self._debug else None)
+        self.broker_fallback = getattr(client, "broker_fallback", None)
         return client
 
     def _close_client(self):
@@ -200,12 +185,18 @@ class TrueNASModule(AnsibleModule):
             for warning in getattr(client, "warnings", None) or ():
                 self.warn(warning)
 
+    def _broker_note(self, result):
+        if self.broker_fallback and "broker_fallback" not in result:
+            result["broker_fallback"] = self.broker_fallback
+
     def exit_json(self, **kwargs):
         self._close_client()
+        self._broker_note(kwargs)
         super(TrueNASModule, self).exit_json(**kwargs)
 
     def fail_json(self, msg, **kwargs):
         self._close_client()
+        self._broker_note(kwargs)
         super(TrueNASModule, self).fail_json(msg, **kwargs)
 
     # ---- errors ------------------------------------------------------------------------------

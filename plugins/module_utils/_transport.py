@@ -326,6 +326,21 @@ class WebSocketTransport:
                 raise TrueNASConnectionError(close_message(code, reason), close_code=code, close_reason=reason)
             # ping, pong and binary frames carry nothing for us
 
+    def selectable(self):
+        """The socket to wait on with ``select`` (None when not connected)."""
+        ws = self._ws
+        return getattr(ws, "sock", None) if ws is not None else None
+
+    def pending(self):
+        """Bytes already decrypted and buffered by TLS, which ``select`` does not see."""
+        sock = self.selectable()
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                return sock.pending()
+            except (OSError, ValueError):
+                return 0
+        return 0
+
     def _drop(self):
         ws, self._ws = self._ws, None
         _quiet_shutdown(ws)

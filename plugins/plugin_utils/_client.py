@@ -27,42 +27,33 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
+from ansible_collections.nasops.truenas.plugins.module_utils._broker import open_client as _open_client
 from ansible_collections.nasops.truenas.plugins.module_utils._client import (
     HAS_WEBSOCKET,
     WEBSOCKET_IMPORT_ERROR,
-    ConnectionSettings,
     TrueNASClient,
 )
+from ansible_collections.nasops.truenas.plugins.module_utils._connection import OPTIONS, connection_settings, resolve
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK
 
-CONNECTION_OPTIONS = ("host", "url", "port", "api_key", "username", "password", "otp_token", "validate_certs",
-                      "ca_path", "timeout")
+CONNECTION_OPTIONS = OPTIONS
 SECRET_OPTIONS = ("api_key", "password", "otp_token")
-ENV_VARS = dict((name, "TRUENAS_" + name.upper()) for name in CONNECTION_OPTIONS)
-# What an option is when it is not set at all (the defaults of the PLUGINS doc fragment).
-DEFAULTS = {"validate_certs": True, "timeout": 60}
 MIN_SCRUB = 3
 
 
-def connection_options(get_option, given=(), environ=None):
-    """The connection options as a dict, read with ``get_option(name)``.
+def connection_options(get_option, given=(), environ=None, config_path=None):
+    """The connection options as a dict after precedence (the same rules as the modules): the
+    options set in the inventory source (``given``, read with ``get_option``), else ``TRUENAS_*``,
+    else the credentials file profile. Blank values count as unset (AWX injects blanks).
 
-    An option that is not in ``given`` (the keys set in the inventory source) and whose
-    ``TRUENAS_*`` environment variable is set but empty (or blank) counts as unset: AWX sets
-    every variable of a credential type, empty when the credential leaves it out.
+    Raises TrueNASOptionError for a credentials file that cannot be used.
     """
-    environ = os.environ if environ is None else environ
-    options = {}
-    for name in CONNECTION_OPTIONS:
-        env_value = environ.get(ENV_VARS[name])
-        if name not in given and env_value is not None and not env_value.strip():
-            options[name] = DEFAULTS.get(name)
-        else:
-            options[name] = get_option(name)
-    return options
+    given = set(given)
+    explicit = dict((name, get_option(name)) for name in OPTIONS if name in given)
+    profile = get_option("profile") if "profile" in given else None
+    return resolve(explicit, environ=environ, profile=profile, config_path=config_path,
+                   explicit_label="the inventory source").values
 
 
 def scrub(text, options):
@@ -97,7 +88,8 @@ def error_message(exc, options=None):
 
 
 def open_client(options, error_class, log=None, client_factory=None):
-    """A connected and logged-in ``TrueNASClient`` for ``options``.
+    """A connected and logged-in client for ``options`` (through the session broker unless
+    ``broker_idle_timeout`` is 0).
 
     Bad or conflicting options, a missing websocket-client library and failures to connect or
     log in raise ``error_class(message)`` (e.g. ``AnsibleParserError``). ``client_factory``
@@ -109,14 +101,24 @@ def open_client(options, error_class, log=None, client_factory=None):
                           "to connect to TrueNAS: install it with 'pip install websocket-client' (%s)"
                           % (lines[-1] if lines else "import failed"))
     try:
-        settings = ConnectionSettings.from_mapping(options)
+        settings, broker = connection_settings(_Resolved(options))
+        idle_timeout = 0 if client_factory is not None else broker["idle_timeout"]
+        return _open_client(settings, idle_timeout=idle_timeout, lifetime=broker["lifetime"], log=log,
+                            direct_factory=client_factory or TrueNASClient)
     except TrueNASError as exc:
         raise error_class(error_message(exc, options)) from None
-    factory = client_factory or TrueNASClient
-    client = factory(settings, log=log)
-    try:
-        client.connect()
-    except TrueNASError as exc:
-        client.close()
-        raise error_class(error_message(exc, options)) from None
-    return client
+
+
+class _Resolved:
+    """Options already resolved by ``connection_options`` (their sources are not kept)."""
+
+    def __init__(self, values):
+        self.values = dict((name, values.get(name)) for name in OPTIONS)
+        for name, default in (("validate_certs", True), ("timeout", 60), ("broker_idle_timeout", 60),
+                              ("broker_lifetime", 3600)):
+            if self.values[name] is None:
+                self.values[name] = default
+
+    @staticmethod
+    def describe_source(option):
+        return ""

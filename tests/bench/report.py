@@ -106,9 +106,11 @@ def markdown(data):
         "",
         "Measured with `make bench` (`python -m tests.bench`) against the TrueNAS simulator",
         "(`tests/simulator/truenas-sim`, profile 25.10, TLS on, running in its own process on",
-        "127.0.0.1). Every wall time is the median of several runs; runs that are compared are",
-        "interleaved. The figures are ratios where the machine's speed cancels out; absolute times",
-        "are in `bench-results.json`.",
+        "127.0.0.1) with its login rate limit **on**, as on a real TrueNAS (20 logins a minute from one",
+        "address). Modules reach it through the session broker (one login shared by the module runs)",
+        "unless a figure says otherwise. Every wall time is the median of several runs; runs that are",
+        "compared are interleaved. The figures are ratios where the machine's speed cancels out;",
+        "absolute times are in `bench-results.json`.",
         "",
         "| figure | measured | target | result |",
         "|---|---|---|---|",
@@ -126,16 +128,23 @@ def markdown(data):
         "",
         "1. **Per-task overhead**: wall time of `ansible-playbook` with %d unchanged" % data["sizes"]["overhead_tasks"],
         "   `nasops.truenas.truenas_dataset` tasks (name, comments, compression) divided by the same",
-        "   playbook with `ansible.builtin.ping` tasks. Each TrueNAS task opens a TLS WebSocket, logs in",
-        "   with an API key, reads the version and queries the dataset. A third playbook of the same",
-        "   tasks with a name the module refuses before connecting splits the extra time per task into",
-        "   start-up (Ansible and the module, no server) and server work. The dataset playbook runs once",
-        "   more with the modules' compiled-code cache off (`NASOPS_TRUENAS_CODE_CACHE=0`), to show what",
-        "   the cache saves; the figure itself is measured with the cache on and warm, as it is from a",
-        "   playbook's second TrueNAS task on.%s" % _split(data),
+        "   playbook with `ansible.builtin.ping` tasks; then the same datasets as one task with a loop,",
+        "   and, once, the separate tasks with the broker off (`TRUENAS_BROKER_IDLE_TIMEOUT=0`), where",
+        "   every task opens a TLS WebSocket and logs in, so that from the 21st task within a minute",
+        "   each login waits for the next minute. A playbook of the same tasks with a name the module",
+        "   refuses before connecting splits the extra time per task into start-up (Ansible and the",
+        "   module, no server) and server work. The dataset playbook runs once more with the modules'",
+        "   compiled-code cache off (`NASOPS_TRUENAS_CODE_CACHE=0`), to show what the cache saves.%s"
+        % _split(data),
+        "   **Logins per playbook**: a playbook of %d TrueNAS tasks with no broker running yet, then"
+        % data["sizes"]["parallel_tasks"],
+        "   the same playbook again within the broker's idle time. **Parallel playbooks**: %d such"
+        % data["sizes"]["parallel_playbooks"],
+        "   playbooks started at the same moment: logins, and answers of the rate limit in their output.",
         "2. **Calls per unchanged task**: the simulator's counters around one no-op run of",
         "   `truenas_dataset` and of `truenas_vm` (a running VM with disk, CD-ROM, NIC and display",
-        "   devices). Every JSON-RPC call counts, the login included.",
+        "   devices), run after an earlier run has started the session broker: every JSON-RPC call",
+        "   counts, and so would a login or a new connection.",
         "3. **Scale**: one unchanged `truenas_dataset` module run against a server holding %d"
         % data["sizes"]["scale_large"],
         "   benchmark datasets, divided by the same run against %d. The module asks for one dataset by"
@@ -152,7 +161,7 @@ def markdown(data):
         "## Reproduce",
         "",
         "```",
-        "make bench                                   # full run, about 5-10 minutes on 2 CPUs",
+        "make bench                                   # full run, about 30 minutes on 2 CPUs",
         ".venv/bin/python -m tests.bench --quick      # smaller sizes, one repetition",
         ".venv/bin/python -m tests.bench --write-doc  # also rewrite this page from the results",
         "```",
@@ -162,14 +171,9 @@ def markdown(data):
         "",
         "## Notes",
         "",
-        "- The simulator of the benchmark runs with its rate limit off. TrueNAS itself refuses the 21st",
-        "  unauthenticated call of a method from one address within 60 s (protocol reference, 3.6), and",
-        "  `auth.login_ex` is such a call. Each module run logs in once, so from the 21st TrueNAS task",
-        "  within a minute the client waits for the next minute before it can log in (and warns). Above",
-        "  about 20 TrueNAS tasks a minute a playbook therefore runs at that pace, whatever the figures",
-        "  above say: the %d-task playbook of figure 1 would need at least %d minutes against TrueNAS."
-        % (data["sizes"]["overhead_tasks"], (data["sizes"]["overhead_tasks"] - 1) // 20),
-        "  %s" % _role_logins(data).strip(),
+        "- Without the session broker (`broker_idle_timeout: 0`) every module run logs in once, and",
+        "  TrueNAS refuses the 21st login from one address within 60 s (protocol reference, 3.6): from",
+        "  then on each task waits for the next minute (figure `direct_overhead`).",
         "- Ratios close to 1 mean the TrueNAS modules cost little more than Ansible's own per-task work;",
         "  the extra milliseconds per task are in `details.extra_ms_per_task` of `task_overhead`.",
         "- On a machine shared with other jobs the spread between repetitions is large (the load",
@@ -195,15 +199,6 @@ def _split(data):
                 text += ("\n   With the code cache off: ratio %s; the cache saves %s ms per task."
                          % (d["uncached_ratio"], d["code_cache_saves_ms_per_task"]))
             return text
-    return ""
-
-
-def _role_logins(data):
-    for item in data["figures"]:
-        if item["id"] == "role_noop" and not item.get("error"):
-            logins = item["details"]["task_executions"].get("noop_logins")
-            if logins:
-                return " The role's no-op run alone logs in %d times." % logins
     return ""
 
 

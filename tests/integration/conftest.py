@@ -47,6 +47,17 @@ def recap_stats(output):
     return stats
 
 
+SESSION_METHODS = ("auth.login_ex", "auth.login_with_api_key", "auth.login_ex_continue", "system.version_short")
+
+
+def module_calls(sim):
+    """The methods modules called on ``sim`` since its counters were reset, without the session's
+    own login and version check: module runs share one login through the session broker, so
+    whether a run logged in depends on whether an earlier run had already done so (the broker
+    tests count logins)."""
+    return [c["method"] for c in sim.calls() if c["method"] not in SESSION_METHODS]
+
+
 class PlaybookRun:
     """The outcome of one ansible-playbook run."""
 

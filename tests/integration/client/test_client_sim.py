@@ -205,7 +205,8 @@ def test_refused_connection_is_retried_then_reported(connect_to, guard):
                         password="irrelevant-pw", connect_retries=1, sleep=slept.append)
     exc = guard.error(TrueNASConnectionError, client.connect)
     assert exc.message == ("connection refused by 127.0.0.1:%d (nothing listens on that port; check host, port and "
-                           "that the TrueNAS web service is running)" % port)
+                           "that the TrueNAS web service is running); gave up after 2 attempts in 0 s in all (each "
+                           "attempt waits up to 10 s: the timeout option, capped at 10 s)" % port)
     assert exc.transient is True
     assert guard.texts.count("connecting to ws://127.0.0.1:%d/api/current" % port) == 2
     assert slept == [1.0]

@@ -20,6 +20,7 @@ import pytest
 
 from tests.simulator.pytest_plugin import SHARED_OPTIONS
 from tests.simulator.server import SimServer
+from tests.integration.conftest import module_calls
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -128,7 +129,7 @@ def test_unchanged_run_costs_one_query(sim, run_module):
     sim.reset_counters()
     rerun = run_module("truenas_vm", VM)
     assert rerun["changed"] is False, rerun
-    assert [c["method"] for c in sim.calls()] == ["auth.login_ex", "system.version_short", "vm.query"]
+    assert module_calls(sim) == ["vm.query"]
     assert SECRET not in json.dumps(rerun) and SECRET not in rerun["_stderr"]
 
 
@@ -169,10 +170,10 @@ def test_missing_iso_on_create_creates_no_vm(sim, run_module, check):
     assert sim.state_dump("vms") == {}
     assert sim.state_dump("vm_devices") == {}
     assert "tank/vms/noiso_root" not in sim.state_dump("datasets")
-    methods = [c["method"] for c in sim.calls()]
+    methods = module_calls(sim)
     assert "vm.create" not in methods
     # Devices are checked in list order: the disk's zvol parent and block size, then the ISO file.
-    assert methods == ["auth.login_ex", "system.version_short", "vm.query", "pool.dataset.query",
+    assert methods == ["vm.query", "pool.dataset.query",
                        "pool.dataset.recommended_zvol_blocksize", "filesystem.stat"]
     assert sim.calls("filesystem.stat")[0]["params"] == ["/mnt/tank/isos/missing.iso"]
 

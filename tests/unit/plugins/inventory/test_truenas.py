@@ -164,6 +164,8 @@ class FakeClient:
 def server(monkeypatch):
     fake = FakeTrueNAS()
     monkeypatch.setattr(plugin_client, "TrueNASClient", fake)
+    # the fake stands for a direct connection; the session broker is tested against the simulator
+    monkeypatch.setenv("TRUENAS_BROKER_IDLE_TIMEOUT", "0")
     return fake
 
 
@@ -509,8 +511,21 @@ def test_connection_options_helper_reads_given_options_and_environment():
     values = {"host": "h", "url": None, "port": None, "api_key": "k" * 10, "username": "u", "password": None,
               "otp_token": None, "validate_certs": False, "ca_path": "/cwd", "timeout": 60}
     environ = {"TRUENAS_VALIDATE_CERTS": "", "TRUENAS_CA_PATH": "", "TRUENAS_HOST": ""}
-    assert plugin_client.connection_options(values.get, given={"host": "h"}, environ=environ) == dict(
-        values, validate_certs=True, ca_path=None)
+    assert plugin_client.connection_options(values.get, given={"host": "h"}, environ=environ,
+                                            config_path="/nonexistent") == dict(
+        values, api_key=None, username=None, validate_certs=True, ca_path=None,
+        broker_idle_timeout=60, broker_lifetime=3600)
+
+
+def test_inventory_source_wins_over_the_environment_per_group():
+    values = {"host": "file-nas", "api_key": "k" * 10}
+    environ = {"TRUENAS_URL": "wss://env-nas/api/current", "TRUENAS_PORT": "8443", "TRUENAS_PASSWORD": "pw",
+               "TRUENAS_USERNAME": "env-user", "TRUENAS_TIMEOUT": "15"}
+    options = plugin_client.connection_options(values.get, given={"host", "api_key"}, environ=environ,
+                                               config_path="/nonexistent")
+    assert (options["host"], options["url"], options["port"]) == ("file-nas", None, "8443")
+    assert (options["api_key"], options["username"], options["password"]) == ("k" * 10, "env-user", None)
+    assert options["timeout"] == "15"
 
 
 # ---- errors --------------------------------------------------------------------------------------

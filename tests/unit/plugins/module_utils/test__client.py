@@ -179,8 +179,19 @@ def test_connect_retries_are_bounded(make, server):
     server.connect_errors = [TrueNASConnectionError("connection refused by nas:443", transient=True)] * 5
     with pytest.raises(TrueNASConnectionError) as info:
         make().connect()
-    assert info.value.message == "connection refused by nas:443"
+    # the message says the total, the attempts and which option changes it
+    assert info.value.message == (
+        "connection refused by nas:443; gave up after 3 attempts in 3 s in all (each attempt waits up to 10 s: the "
+        "timeout option, capped at 10 s)")
     assert server.connect_attempts == 3
+
+
+def test_a_single_connect_attempt_keeps_its_own_message(make, server):
+    server.connect_errors = [TrueNASConnectionError("connection refused by nas:443", transient=True)]
+    client = make(connect_retries=0)
+    with pytest.raises(TrueNASConnectionError) as info:
+        client.connect()
+    assert info.value.message == "connection refused by nas:443"
 
 
 def test_permanent_connect_failures_are_not_retried(make, server, clock):

@@ -19,8 +19,8 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.nfs impo
 API_KEY = "1-" + "k" * 64
 
 
-CONNECTION_OPTIONS = ["api_key", "ca_path", "host", "otp_token", "password", "port", "timeout", "url", "username",
-                      "validate_certs"]
+CONNECTION_OPTIONS = ["api_key", "broker_idle_timeout", "broker_lifetime", "ca_path", "host", "otp_token", "password",
+                      "port", "profile", "timeout", "url", "username", "validate_certs"]
 
 
 def echo_main(**spec):
@@ -38,8 +38,9 @@ def test_argspec_merges_connection_options_with_module_options(run_module):
     params = result["params"]
     assert sorted(set(params) - {"name"}) == CONNECTION_OPTIONS
     assert params["name"] == "x"
-    assert params["validate_certs"] is True
-    assert params["timeout"] == 60
+    # defaults are applied after the precedence rules (task > environment > credentials file)
+    assert params["validate_certs"] is None
+    assert params["timeout"] is None
     assert params["host"] == "nas.example.test"
     assert params["url"] is None
 
@@ -68,37 +69,48 @@ ENVIRONMENT = {
 }
 
 
+DEFAULTS = {"validate_certs": True, "timeout": 60, "broker_idle_timeout": 60, "broker_lifetime": 3600}
+
+
 def capture_params(monkeypatch):
+    """A module main() that records the connection options after precedence."""
     seen = {}
 
     def main():
         module = TrueNASModule(argument_spec={}, supports_check_mode=True)
-        seen.update(module.params)
+        seen.update(module.connection().values)
         module.exit_json(changed=False)
 
     return main, seen
 
 
-def test_environment_fallbacks(run_module, monkeypatch):
+@pytest.fixture(autouse=True)
+def no_credentials_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRUENAS_CONFIG", str(tmp_path / "no-such-credentials"))
+    for name in list(ENVIRONMENT) + ["TRUENAS_URL", "TRUENAS_PROFILE"]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_environment_is_used_for_options_the_task_does_not_set(run_module, monkeypatch):
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     main, seen = capture_params(monkeypatch)
     run_module(main, {}, connection=False)
-    assert seen == {
+    assert seen == dict(DEFAULTS, **{
         "host": "env-nas.example.test",
         "url": None,
-        "port": 8443,
+        "port": "8443",
         "api_key": API_KEY,
         "username": "svc",
         "password": "env-password",
         "otp_token": "123456",
-        "validate_certs": False,
+        "validate_certs": "false",
         "ca_path": "/etc/ssl/truenas-ca.pem",
-        "timeout": 15,
-    }
+        "timeout": "15",
+    })
 
 
-def test_url_environment_fallback(run_module, monkeypatch):
+def test_url_from_the_environment(run_module, monkeypatch):
     monkeypatch.setenv("TRUENAS_URL", "wss://nas.example.test/api/current")
     main, seen = capture_params(monkeypatch)
     run_module(main, {"api_key": API_KEY}, connection=False)
@@ -113,18 +125,10 @@ def test_empty_environment_values_count_as_unset(run_module, monkeypatch):
     monkeypatch.setenv("TRUENAS_URL", "wss://nas.example.test/api/current")
     main, seen = capture_params(monkeypatch)
     run_module(main, {}, connection=False)
-    assert seen == {
-        "host": None,
-        "url": "wss://nas.example.test/api/current",
-        "port": None,
-        "api_key": None,
-        "username": None,
-        "password": None,
-        "otp_token": None,
-        "validate_certs": True,
-        "ca_path": None,
-        "timeout": 60,
-    }
+    assert seen == dict(DEFAULTS, **{
+        "host": None, "url": "wss://nas.example.test/api/current", "port": None, "api_key": None,
+        "username": None, "password": None, "otp_token": None, "ca_path": None,
+    })
 
 
 def test_task_arguments_win_over_environment(run_module, monkeypatch):
@@ -136,16 +140,63 @@ def test_task_arguments_win_over_environment(run_module, monkeypatch):
     assert seen["timeout"] == 5
 
 
-def test_host_and_url_are_mutually_exclusive(run_module):
-    result = run_module(echo_main(), {"url": "wss://nas/api/current"})
+def test_task_host_is_not_combined_with_an_exported_url(run_module, monkeypatch):
+    monkeypatch.setenv("TRUENAS_URL", "wss://env-nas/api/current")
+    monkeypatch.setenv("TRUENAS_PORT", "8443")
+    main, seen = capture_params(monkeypatch)
+    result = run_module(main, {"host": "127.0.0.1", "port": 4443, "api_key": API_KEY}, connection=False)
+    assert not result.get("failed")
+    assert (seen["host"], seen["port"], seen["url"]) == ("127.0.0.1", 4443, None)
+
+
+def test_task_api_key_is_not_combined_with_an_exported_password(run_module, monkeypatch):
+    monkeypatch.setenv("TRUENAS_USERNAME", "env-user")
+    monkeypatch.setenv("TRUENAS_PASSWORD", "env-password")
+    main, seen = capture_params(monkeypatch)
+    run_module(main, {"host": "nas", "api_key": API_KEY}, connection=False)
+    # the username is an option of its own: the exported one is used with the task's API key
+    assert (seen["api_key"], seen["password"], seen["username"]) == (API_KEY, None, "env-user")
+
+
+def test_host_and_url_in_one_task_are_refused_by_name(run_module):
+    def main():
+        module = TrueNASModule(argument_spec={})
+        try:
+            module.client
+        except TrueNASError as exc:
+            module.fail_from_error(exc)
+
+    result = run_module(main, {"url": "wss://nas/api/current"})
     assert result["failed"] is True
-    assert result["msg"] == "parameters are mutually exclusive: host|url"
+    assert result["msg"] == "host and url are mutually exclusive: give one of them"
 
 
 def test_host_or_url_is_required(run_module):
-    result = run_module(echo_main(), {"api_key": API_KEY}, connection=False)
+    def main():
+        module = TrueNASModule(argument_spec={})
+        try:
+            module.client
+        except TrueNASError as exc:
+            module.fail_from_error(exc)
+
+    result = run_module(main, {"api_key": API_KEY}, connection=False)
     assert result["failed"] is True
-    assert result["msg"] == "one of the following is required: host, url"
+    assert result["msg"] == "set host (or url) to the TrueNAS address"
+
+
+def test_bad_value_from_the_environment_names_the_variable(run_module, monkeypatch):
+    monkeypatch.setenv("TRUENAS_PORT", "eighty")
+
+    def main():
+        module = TrueNASModule(argument_spec={})
+        try:
+            module.client
+        except TrueNASError as exc:
+            module.fail_from_error(exc)
+
+    monkeypatch.setenv("TRUENAS_HOST", "nas")
+    result = run_module(main, {"api_key": API_KEY}, connection=False)
+    assert result["msg"] == "port must be an integer between 1 and 65535, got 'eighty' (from TRUENAS_PORT)"
 
 
 def test_module_rules_are_extended_not_replaced(run_module):
@@ -155,7 +206,6 @@ def test_module_rules_are_extended_not_replaced(run_module):
         module.exit_json(changed=False)
 
     assert run_module(main, {"a": "1", "b": "2"})["msg"] == "parameters are mutually exclusive: a|b"
-    assert run_module(main, {"a": "1", "url": "wss://x"})["msg"] == "parameters are mutually exclusive: host|url"
 
 
 def test_secrets_never_appear_in_output(run_module):
