@@ -5,7 +5,9 @@
 #      tank/vms and the ISOs under /mnt/tank/isos, bridges br0 and br1) on a free port.
 #   2. Run playbooks/k8s_cluster.yml: 3 control plane and 3 worker VMs.
 #   3. Run it again and check that nothing changed (changed=0 in the recap).
-#   4. Print the nodes and stop the simulator (also on failure or Ctrl-C).
+#   4. Print the simulator's login count: the simulator limits logins as TrueNAS does (20 a minute
+#      from one address), and both runs share one login through the session broker.
+#   5. Print the nodes and stop the simulator (also on failure or Ctrl-C).
 #
 # Environment: DEMO_PROFILE picks the TrueNAS release the simulator behaves as (25.04, 25.10
 # or 26; default 25.10). Runs with the project's .venv (`make venv`).
@@ -53,7 +55,7 @@ step() {
 
 step "Starting the TrueNAS simulator (profile $profile, TLS)"
 # The simulator prints one JSON line once it listens; it stops by itself after 15 minutes.
-tests/simulator/truenas-sim --profile "$profile" --port 0 --tls \
+tests/simulator/truenas-sim --profile "$profile" --port 0 --tls --rate-limit --test-hooks \
     --state "$work/state.json" --workdir "$work/sim" --max-lifetime 900 \
     >"$work/sim.json" 2>"$work/sim.log" </dev/null &
 sim_pid=$!
@@ -104,6 +106,27 @@ if ! grep -qE '[[:space:]]changed=0[[:space:]]' <<<"$recap"; then
     exit 1
 fi
 echo "    second run: changed=0, the cluster is converged"
+
+step "Logins (the simulator's counters; its login rate limit is on, as on TrueNAS)"
+logins=$(python - "$TRUENAS_URL" "$TRUENAS_CA_PATH" <<'PY'
+import json
+import ssl
+import sys
+
+import websocket
+
+context = ssl.create_default_context(cafile=sys.argv[2])
+ws = websocket.create_connection(sys.argv[1], sslopt={"context": context}, timeout=10)
+ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "test.counters", "params": []}))
+print(json.loads(ws.recv())["result"]["logins"])
+ws.close()
+PY
+)
+echo "    logins for both runs: $logins (one session broker served every task)"
+if [ "$logins" != "1" ]; then
+    echo "demo: expected one login for both runs, the simulator counted $logins" >&2
+    exit 1
+fi
 
 step "Nodes (inventory written by the role)"
 python - "$work/nodes.yml" <<'PY'

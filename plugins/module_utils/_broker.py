@@ -76,6 +76,7 @@ SALT_NAME = "salt"
 SALT_SIZE = 32
 # scrypt with 8 MiB of memory: about 15 ms, once per module run.
 KDF = dict(n=2 ** 13, r=8, p=1, maxmem=64 * 1024 * 1024, dklen=64)
+PBKDF2_ITERATIONS = 100000
 MAX_FRAME = 256 * 1024 * 1024
 HELLO_TIMEOUT = 10.0
 SOCKET_PATH_MAX = 100
@@ -136,12 +137,14 @@ def runtime_directory(environ=None):
     return os.path.join(home, ".cache", "nasops.truenas", "run")
 
 
-def _owned_private(info, what, path, mask=0o022):
+def _owned_private(info, what, path, wanted):
+    """BrokerUnavailable unless ``info`` is owned by this user with no permission bits for others."""
     if info.st_uid != os.geteuid():
-        raise BrokerUnavailable("%s %s is owned by uid %d, not by this user (uid %d)" % (what, path, info.st_uid,
-                                                                                        os.geteuid()))
-    if info.st_mode & mask:
-        raise BrokerUnavailable("%s %s has mode %04o: others may change it" % (what, path, stat.S_IMODE(info.st_mode)))
+        raise BrokerUnavailable("%s %s is owned by uid %d, not by this user (uid %d)"
+                                % (what, path, info.st_uid, os.geteuid()))
+    if info.st_mode & 0o077:
+        raise BrokerUnavailable("%s %s has mode %04o: other users may use it (it must be %04o)"
+                                % (what, path, stat.S_IMODE(info.st_mode), wanted))
 
 
 def private_directory(path):
@@ -161,7 +164,7 @@ def private_directory(path):
         raise BrokerUnavailable("cannot use %s: %s" % (path, exc.strerror or exc))
     if not stat.S_ISDIR(info.st_mode):
         raise BrokerUnavailable("%s is not a directory" % path)
-    _owned_private(info, "the directory", path, mask=0o077)
+    _owned_private(info, "the directory", path, 0o700)
     return path
 
 
@@ -186,7 +189,7 @@ def user_salt(directory):
             raise BrokerUnavailable("cannot read %s: %s" % (path, exc.strerror or exc))
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            _owned_private(info, "the salt file", path, mask=0o077)
+            _owned_private(info, "the salt file", path, 0o600)
             salt = handle.read(SALT_SIZE + 1)
         if len(salt) == SALT_SIZE:
             return salt
@@ -233,7 +236,10 @@ def session_identity(settings):
 def derive_keys(settings, version, salt):
     """``(socket name, proof key)`` for ``settings``: a salted scrypt of the session identity."""
     material = json.dumps(session_identity(settings) + [version], separators=(",", ":")).encode("utf-8")
-    derived = hashlib.scrypt(material, salt=salt, **KDF)
+    if hasattr(hashlib, "scrypt"):
+        derived = hashlib.scrypt(material, salt=salt, **KDF)
+    else:  # a Python built without OpenSSL's scrypt
+        derived = hashlib.pbkdf2_hmac("sha512", material, salt, PBKDF2_ITERATIONS, dklen=64)
     return derived[:16].hex(), derived[32:]
 
 

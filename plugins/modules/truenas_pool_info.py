@@ -199,6 +199,13 @@ pools:
       returned: when O(include_root_dataset=true)
       type: dict
       sample: {used: 1073741824, available: 3865470566400}
+broker_fallback:
+  description:
+    - Why the session broker could not be used, so that the module connected to TrueNAS directly.
+    - Only present then; the module works the same way either way.
+  returned: when the session broker could not be used
+  type: str
+  sample: "the directory /run/user/1000/nasops.truenas has mode 0777: other users may use it (it must be 0700)"
 """
 
 # First: the module_utils imported after it load through the compiled-code cache (faster start-up).

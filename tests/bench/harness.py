@@ -99,12 +99,12 @@ class Simulator:
     ``datasets``: extra datasets under ``tank/bench`` in the seed. ``state_file``: persist the
     state there (``--state``). ``idle_drop``: seconds without server traffic before a connection
     is dropped (0: never, the benchmark default; None: the profile's value). ``rate_limit``:
-    limit unauthenticated calls as TrueNAS does (off by default: a benchmark makes hundreds of
-    logins a minute from one address). ``extra_args``: more ``truenas-sim`` options.
+    limit unauthenticated calls as TrueNAS does (on by default, as on a real NAS; module runs
+    share one login through the session broker). ``extra_args``: more ``truenas-sim`` options.
     """
 
     def __init__(self, workdir, profile="25.10", datasets=0, comments=None, seed_extra=None, state_file=None,
-                 idle_drop=0, rate_limit=False, job_duration=None, tls=True, max_lifetime=1800, verbose=False,
+                 idle_drop=0, rate_limit=True, job_duration=None, tls=True, max_lifetime=1800, verbose=False,
                  extra_args=()):
         self.workdir = workdir
         self.profile = profile

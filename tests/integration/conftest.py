@@ -164,7 +164,12 @@ def run_playbook(sim, tmp_path):
         run_env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "ansible-tmp")
         if env:
             run_env.update(env)
-        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=900, check=False)
+        # Playbooks run against a server that limits logins as TrueNAS does (20 a minute).
+        limited, sim.rate_limit = sim.rate_limit, True
+        try:
+            proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=900, check=False)
+        finally:
+            sim.rate_limit = limited
         return PlaybookRun(proc.returncode, proc.stdout + proc.stderr)
 
     return run

@@ -10,7 +10,15 @@ happened.
 The drop is aimed with a rehearsal: the same task runs once without a fault, its connection's
 call sequence shows which message to drop, and the fault ``drop_after_messages`` then drops the
 TCP connection (no close frame) when that message arrives, without answering it.
+
+Every module run here starts a session broker of its own (a runtime directory per run), so that
+the connection the broker opens is the "next connection" the fault is armed for; the broker runs
+the same client code as a direct connection, and the module gets its errors unchanged.
 """
+
+import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -36,6 +44,34 @@ def fsim(fault_sim):
     fault_sim.reset()
     fault_sim.reset_counters()
     return fault_sim
+
+
+def _own_broker(run, made):
+    def wrapped(*args, **kwargs):
+        made.append(tempfile.mkdtemp(prefix="nb-", dir="/tmp"))
+        saved = os.environ.get("XDG_RUNTIME_DIR")
+        os.environ["XDG_RUNTIME_DIR"] = made[-1]
+        try:
+            return run(*args, **kwargs)
+        finally:
+            os.environ["XDG_RUNTIME_DIR"] = saved
+    return wrapped
+
+
+@pytest.fixture
+def module_quick(module_quick):
+    made = []
+    yield _own_broker(module_quick, made)
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def module_run(module_run):
+    made = []
+    yield _own_broker(module_run, made)
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def runtime(sim, name="web"):

@@ -51,13 +51,16 @@ def isim(idle_sim):
 
 
 def stop_slow_vm(sim, monkeypatch, keepalive=None):
-    from ansible_collections.nasops.truenas.plugins.module_utils import _module
+    """The module's own connection (the session broker off): the direct client's keepalive. The
+    broker's keepalive is tested in tests/integration/broker."""
+    from ansible_collections.nasops.truenas.plugins.module_utils import _broker
 
     if keepalive is not None:
-        monkeypatch.setattr(_module, "TrueNASClient", functools.partial(_module.TrueNASClient,
+        monkeypatch.setattr(_broker, "TrueNASClient", functools.partial(_broker.TrueNASClient,
                                                                         keepalive_interval=keepalive))
     started = time.monotonic()
-    result = harness.run_module_inprocess("truenas_vm", dict(sim.connection_args(), name="slow", state="stopped"))
+    result = harness.run_module_inprocess("truenas_vm", dict(sim.connection_args(), name="slow", state="stopped",
+                                                             broker_idle_timeout=0))
     return result, time.monotonic() - started
 
 

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The simulator is killed and restarted in the middle of a playbook, with its state persisted
 (``--state FILE``): what was created before the restart is still there afterwards, the rest of
-the playbook goes on against the restarted server, and the rerun changes nothing."""
+the playbook goes on against the restarted server through the same session broker (which logs
+in again once), and the rerun changes nothing and does not log in."""
 
 import os
 import signal
@@ -95,6 +96,8 @@ def test_restart_mid_playbook(simulator, tmp_path):
             proc.kill()
             proc.communicate()
     first = harness.PlaybookRun(proc.returncode, output, "", 0.0)
+    # the counters of the restarted server: the broker logged in again once for the second half
+    assert sim.counters()["logins"] == 1, output
 
     assert first.rc == 0, output
     assert first.stats["failed"] == 0
@@ -110,7 +113,9 @@ def test_restart_mid_playbook(simulator, tmp_path):
     vm_id = after["vms"][0][0]
     assert sim.state("vm_runtime")[str(vm_id)]["state"] == "RUNNING"
 
+    sim.reset_counters()
     rerun = harness.run_playbook(path, sim.env(), str(tmp_path))
     assert rerun.rc == 0, rerun.output
     assert rerun.changed == 0, rerun.output
+    assert sim.counters()["logins"] == 0           # the broker of the first run is still up
     assert inventory(sim) == after
