@@ -40,7 +40,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_devic
     require_vms,
     update_payload,
 )
-from ansible_collections.nasops.truenas.plugins.module_utils._sizes import to_bytes
+from ansible_collections.nasops.truenas.plugins.module_utils._sizes import MAX_BYTES, to_bytes
 
 MIB = 1024 * 1024
 MIN_MEMORY_MIB = 20
@@ -82,6 +82,8 @@ def parse_mib(value):
         mib = size // MIB
     if mib < MIN_MEMORY_MIB:
         raise ValueError("must be at least %d MiB, got %d MiB" % (MIN_MEMORY_MIB, mib))
+    if mib * MIB > MAX_BYTES:
+        raise ValueError("%d MiB is more than 2^64-1 bytes (about 16 EiB), the largest size TrueNAS can store" % mib)
     return mib
 
 

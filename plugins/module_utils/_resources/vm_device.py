@@ -162,6 +162,9 @@ def parse_zvol(value):
         raise ValueError("give the zvol name (such as tank/vms/web), not its path; or use path: %s" % name)
     if name.startswith("/") or name.endswith("/") or "/" not in name or "//" in name:
         raise ValueError("%r is not a zvol name; write pool/dataset/name such as tank/vms/web" % value)
+    if any(part in (".", "..") for part in name.split("/")):
+        raise ValueError("%r is not a valid zvol name: '.' and '..' are not dataset names; write pool/dataset/name "
+                         "such as tank/vms/web" % value)
     return name
 
 
