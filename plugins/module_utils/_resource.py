@@ -264,6 +264,9 @@ class Resource:
         """
         return False, after
 
+    def post_delete(self, ctx):
+        """Actions after the object was deleted (not called in check mode). Default: nothing."""
+
     def result_extra(self):
         """Extra top-level keys of the module result (``restart_required``), read after the run
         and after a failure. Default: none."""
@@ -392,6 +395,7 @@ class Engine:
                 except TrueNASError as exc:
                     self._confirm(exc, lambda found: found is None, "delete", "it is gone")
                 self.known = None
+                resource.post_delete(self)
             return self._result(True, current, None)
 
         if current is None:
