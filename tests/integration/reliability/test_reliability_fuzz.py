@@ -421,8 +421,8 @@ SIZE_OPTIONS = {
 SIZE_BASE = {
     "truenas_dataset": {"name": "tank/fzsize", "type": "VOLUME", "volsize": "1G"},
     "truenas_share_smb": {"name": "fzsize", "path": "/mnt/tank/media", "purpose": "timemachine"},
-    "truenas_vm": {"name": "fzsize", "memory": 512, "devices": [{"dtype": "DISK", "zvol": "tank/vms/fzsize",
-                                                                  "create_zvol": True, "size": "1G"}]},
+    "truenas_vm": {"name": "fzsize", "memory": 512, "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/fzsize", "create_zvol": True, "size": "1G"}]},
     "truenas_vm_device": {"vm": "web", "dtype": "DISK", "zvol": "tank/vms/fzsize", "create_zvol": True},
 }
 TOO_BIG = ["99999P", 2 ** 64]
@@ -511,8 +511,8 @@ def test_bad_input_is_refused_before_the_server(fuzz_server, name):
 @pytest.mark.parametrize("name, args, option", [
     ("truenas_vm_device", {"vm": "web", "dtype": "DISK", "zvol": "tank/../x", "create_zvol": True, "size": "1G"},
      "zvol"),
-    ("truenas_vm", {"name": "fzzvol", "memory": 512, "devices": [{"dtype": "DISK", "zvol": "tank/vms/../x",
-                                                                    "create_zvol": True, "size": "1G"}]},
+    ("truenas_vm", {"name": "fzzvol", "memory": 512, "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/../x", "create_zvol": True, "size": "1G"}]},
      "devices[0].zvol"),
     ("truenas_dataset", {"name": "tank/../x"}, "name"),
     ("truenas_share_nfs", {"path": "/mnt/tank/../media"}, "path"),

@@ -599,8 +599,8 @@ def test_a_failed_add_of_a_device_that_is_there_now_is_converged(run_module, nas
 
     def create(data):
         other_run_adds_nic(nas, vm_id)
-        raise validation_error("vm.device.create", ("vm_device_create.attributes.NIC.mac",
-                                                     "MAC address is already in use", 22))
+        raise validation_error("vm.device.create",
+                               ("vm_device_create.attributes.NIC.mac", "MAC address is already in use", 22))
 
     fake_client.respond("vm.device.create", create)
     result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
