@@ -32,7 +32,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._waiter import Wait
 _MISSING = object()
 EEXIST = 17
 # How TrueNAS words a refusal because the object (or one with the same identity) exists already.
-_EXISTS_WORDING = ("already exists", "export conflict")
+_EXISTS_WORDING = ("already exists", "export conflict", "case-insensitive and must be unique")
 
 
 def outcome_unknown(exc):

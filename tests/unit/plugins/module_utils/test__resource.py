@@ -499,6 +499,20 @@ def test_refused_create_of_a_still_missing_object_reports_the_server_error(fake_
     assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
 
 
+@pytest.mark.parametrize("message, errno", [
+    ("[EEXIST] sharing.smb.share_precheck.name: Share with this name already exists.", 17),
+    ("[EINVAL] sharingsmb_create.name: Share names are case-insensitive and must be unique", 22),
+    ("[EINVAL] sharingnfs_create.path: ERROR - Export conflict. Another share with the same path exports /mnt/a", 22),
+    ("[EFAULT] Failed to create dataset: dataset already exists", 14),
+    ("[EINVAL] widget_create.name: refused", 17),
+])
+def test_refusals_that_say_the_object_exists(fake_client, message, errno):
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.create", TrueNASError("widget.create: " + message, method="widget.create", errno=errno))
+    result = make_engine(fake_client, name="w1", size="10G").run()
+    assert result["changed"] is False
+
+
 def test_a_create_refused_for_another_reason_is_reported_without_a_lookup(fake_client, wire_error):
     """Only a refusal saying the object exists means "created meanwhile"; any other error is the
     answer, even when the object exists by now."""
