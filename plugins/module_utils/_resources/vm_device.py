@@ -864,10 +864,11 @@ class VmDeviceResource(Resource):
 
     def post_apply(self, ctx, after):
         """A VM stopped to change the device is started again (predicted in check mode)."""
-        if not self.power_cycle:
+        if ctx.check_mode:
+            return self.power_cycle, after
+        if not self.stopped:
             return False, after
-        if not ctx.check_mode:
-            self._start_again(ctx)
+        self._start_again(ctx)
         return True, after
 
     def post_delete(self, ctx):

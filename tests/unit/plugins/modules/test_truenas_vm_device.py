@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASTimeoutError
 from ansible_collections.nasops.truenas.plugins.modules import truenas_vm_device
 
 from .test_truenas_vm import (
@@ -253,6 +254,27 @@ def test_change_on_running_vm_needs_restart_if_needed(run_module, nas, fake_clie
     assert result["changed"] is True
     assert mutations(fake_client) == ["vm.stop", "vm.device.update", "vm.start"]
     assert result["device"]["type"] == "E1000"
+
+
+def test_a_change_without_answer_on_a_stopped_vm_still_starts_it_again(run_module, nas, fake_client):
+    """The update took effect but its reply never came: confirmed by reading back, and the VM that
+    was stopped for it is started again."""
+    nas.power[1] = dict(RUNNING)
+
+    def update(device_id, data):
+        nas.device_update(device_id, data)
+        raise TrueNASTimeoutError("vm.device.update: no reply within 3 s", method="vm.device.update")
+
+    fake_client.respond("vm.device.update", update)
+    args = {"vm": "web", "dtype": "NIC", "mac": "00:a0:98:aa:bb:cc", "type": "E1000", "restart_if_needed": True,
+            "wait_timeout": 30}
+    result = run_module(MAIN, args)
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert mutations(fake_client) == ["vm.stop", "vm.device.update", "vm.start"]
+    assert nas.power[1]["state"] == "RUNNING"
+    assert any("the update call got no answer" in w for w in warning_texts(result))
 
 
 def test_adding_to_running_vm_needs_no_stop(run_module, nas, fake_client):
