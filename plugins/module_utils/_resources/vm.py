@@ -177,6 +177,7 @@ class VmResource(Resource):
         self.device_call = None
         self.plan = []
         self.claimed = set()
+        self.warned = set()
         self.stop_for_devices = False
         self.power_cycled = False
 
@@ -365,7 +366,8 @@ class VmResource(Resource):
             listed = sum(1 for other in self.specs if other.state != "absent" and other.dtype == spec.dtype
                          and other.identity == spec.identity)
             extra = [i for i in alike if i not in claimed]
-            if extra and len(alike) > listed:
+            if extra and len(alike) > listed and (key, tuple(alike)) not in self.warned:
+                self.warned.add((key, tuple(alike)))
                 ctx.warn("%s has %s %d times (device ids %s), but devices lists it %s; the extra %s kept. Set "
                          "purge_devices: true to remove %s" % (
                              ctx.what, spec.describe(), len(alike), ", ".join(str(i) for i in sorted(alike)),
