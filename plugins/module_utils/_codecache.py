@@ -17,8 +17,11 @@ a later task loads it instead of compiling. Python's own ``PYTHONDONTWRITEBYTECO
 The cache directory is ``nasops.truenas/code`` under ``sys.pycache_prefix`` (``PYTHONPYCACHEPREFIX``),
 else ``$XDG_CACHE_HOME``, else ``~/.cache``. It is created with mode 0700 and only used when it is
 owned by the current user and not writable by anyone else; so is every file read from it.
-``NASOPS_TRUENAS_CODE_CACHE=0`` turns the cache off (the sources are then still compiled once instead
-of twice). Any problem with the cache falls back to compiling; a module never fails because of it.
+Each entry starts with a header and the SHA-256 of the marshalled code that follows; an entry whose
+checksum does not match (a damaged or truncated file) is never unmarshalled: it is a miss, and the
+freshly compiled code replaces it. ``NASOPS_TRUENAS_CODE_CACHE=0`` turns the cache off (the sources
+are then still compiled once instead of twice). Any problem with the cache falls back to compiling;
+a module never fails because of it.
 
 Outside a zip payload (tests, sanity, the controller) importing this module does nothing.
 """
@@ -43,6 +46,9 @@ except ImportError:  # pragma: no cover - every supported Python has these
 PACKAGE = __name__.rpartition(".")[0]
 DISABLE_ENV = "NASOPS_TRUENAS_CODE_CACHE"
 SUFFIX = ".code"
+# An entry: HEADER, the SHA-256 digest (32 bytes) of the payload, the payload (marshalled code).
+HEADER = b"nasops.truenas code 2\n"
+_DIGEST_SIZE = 32
 
 
 def cache_directory(environ=None):
@@ -106,8 +112,16 @@ class CodeCache:
                 if not _private(info):
                     return None
                 data = handle.read()
-            code = marshal.loads(data)
-        except (OSError, EOFError, ValueError, TypeError):
+        except OSError:
+            return None
+        payload = _verified_payload(data)
+        if payload is None:
+            return None
+        try:
+            code = marshal.loads(payload)
+        except Exception:  # pylint: disable=broad-except
+            # A payload with a valid checksum but unloadable (another Python build with the same
+            # cache tag): marshal raises EOFError, ValueError, TypeError or even SystemError.
             return None
         return code if isinstance(code, types.CodeType) else None
 
@@ -120,7 +134,8 @@ class CodeCache:
         try:
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps(code))
+                payload = marshal.dumps(code)
+                handle.write(HEADER + hashlib.sha256(payload).digest() + payload)
             os.replace(temporary, path)
         except (OSError, ValueError):
             try:
@@ -135,6 +150,17 @@ class CodeCache:
                     os.unlink(os.path.join(self.directory, entry))
         except OSError:
             pass
+
+
+def _verified_payload(data):
+    """The payload of the entry ``data`` (bytes) when its header and checksum are right, else None."""
+    start = len(HEADER) + _DIGEST_SIZE
+    if len(data) <= start or not data.startswith(HEADER):
+        return None
+    payload = data[start:]
+    if hashlib.sha256(payload).digest() != data[len(HEADER):start]:
+        return None
+    return payload
 
 
 class _Loader:

@@ -32,6 +32,26 @@ class OptionError(ValueError):
         super(OptionError, self).__init__("%s: %s" % (option, reason) if option else reason)
 
 
+def normalize_path(value):
+    """An absolute filesystem path in one spelling: repeated and trailing slashes and ``.`` parts
+    removed (``/mnt/tank//media/./`` -> ``/mnt/tank/media``). ``..`` parts are refused rather than
+    resolved (a share path names a dataset directory; going up is never meant). Raises ValueError."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ValueError("must be an absolute path inside a pool, such as /mnt/tank/share, got %r" % (value,))
+    parts = [part for part in value.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ValueError("%r contains '..'; give the path without going up a directory" % value)
+    return "/" + "/".join(parts)
+
+
+def path_from_api(value):
+    """A path read from the server, spelt as :func:`normalize_path` does (left as it is when it is not one)."""
+    try:
+        return normalize_path(value)
+    except ValueError:
+        return value
+
+
 def _canonical(value):
     """A hashable, order-stable stand-in for any JSON-like value."""
     if isinstance(value, (dict, list, tuple)):

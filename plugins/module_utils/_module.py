@@ -26,6 +26,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._client import (
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
 from ansible_collections.nasops.truenas.plugins.module_utils._connection import OPTIONS, connection_settings, resolve
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
+from ansible_collections.nasops.truenas.plugins.module_utils._inputs import input_problem
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import MASK, Engine, translate_attribute
 
 
@@ -138,12 +139,18 @@ class TrueNASModule(AnsibleModule):
         self._client = None
         self._shape_error = None
         self.broker_fallback = None
+        self._input_error = None
         super(TrueNASModule, self).__init__(argument_spec=spec, **kwargs)
         if self._shape_error:
             self.fail_json(msg=self._shape_error)
+        if self._input_error:
+            self.fail_json(msg=self._input_error)
 
     def _load_params(self):
         super(TrueNASModule, self)._load_params()
+        # Booleans for text options and NUL characters, seen before ansible-core converts types
+        # (see _inputs); reported once validation has registered the no_log values.
+        self._input_error = input_problem(self.argument_spec, self.params)
         # A value ansible-core's validation would crash on is taken out here and reported once
         # validation has registered the no_log values (see _shape_problem).
         self._shape_error = _shape_problem(self.argument_spec, self.params)
@@ -195,6 +202,9 @@ class TrueNASModule(AnsibleModule):
         super(TrueNASModule, self).exit_json(**kwargs)
 
     def fail_json(self, msg, **kwargs):
+        if self._input_error:
+            # argument validation failing on the converted value: the input problem is the cause
+            msg, self._input_error = self._input_error, None
         self._close_client()
         self._broker_note(kwargs)
         super(TrueNASModule, self).fail_json(msg, **kwargs)

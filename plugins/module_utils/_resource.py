@@ -21,11 +21,36 @@ __metaclass__ = type
 
 from ansible_collections.nasops.truenas.plugins.module_utils import _compare
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
+    TrueNASConnectionError,
+    TrueNASError,
+    TrueNASTimeoutError,
+)
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK
 from ansible_collections.nasops.truenas.plugins.module_utils._waiter import Waiter
 
 _MISSING = object()
+EEXIST = 17
+# How TrueNAS words a refusal because the object (or one with the same identity) exists already.
+_EXISTS_WORDING = ("already exists", "export conflict", "case-insensitive and must be unique")
+
+
+def outcome_unknown(exc):
+    """Whether the failed mutating call behind ``exc`` may have run on the server: no reply in time,
+    or the connection broke after the request was sent."""
+    if isinstance(exc, TrueNASTimeoutError):
+        return True
+    return isinstance(exc, TrueNASConnectionError) and exc.sent is not False
+
+
+def says_exists(exc):
+    """Whether ``exc`` is the server refusing a create because the object exists already."""
+    if outcome_unknown(exc) or isinstance(exc, TrueNASConnectionError):
+        return False
+    if exc.errno == EEXIST or any(errno == EEXIST for _a, _m, errno in getattr(exc, "errors", None) or ()):
+        return True
+    text = str(exc).lower()
+    return any(words in text for words in _EXISTS_WORDING)
 
 
 def get_path(record, path, default=None):
@@ -239,6 +264,9 @@ class Resource:
         """
         return False, after
 
+    def post_delete(self, ctx):
+        """Actions after the object was deleted (not called in check mode). Default: nothing."""
+
     def result_extra(self):
         """Extra top-level keys of the module result (``restart_required``), read after the run
         and after a failure. Default: none."""
@@ -361,18 +389,29 @@ class Engine:
             if current is None:
                 return self._result(False, None, None)
             if not self.check_mode:
-                self.write(resource.method("delete"), *resource.delete_params(self, raw), action="delete %s" % self.what)
+                try:
+                    self.write(resource.method("delete"), *resource.delete_params(self, raw),
+                               action="delete %s" % self.what)
+                except TrueNASError as exc:
+                    self._confirm(exc, lambda found: found is None, "delete", "it is gone")
                 self.known = None
+                resource.post_delete(self)
             return self._result(True, current, None)
 
         if current is None:
             try:
                 changed, after, raw, requested = self._create()
             except TrueNASError as exc:
-                raw = self._found_after_refused_create(exc)
-                current = resource.normalize(raw, self.caps)
-                self.known = current
-                changed, after, raw, requested = self._update(raw, current)
+                if outcome_unknown(exc) and not self.check_mode:
+                    raw = self._confirm(exc, lambda found: found is not None, "create", "it exists")
+                    self.known = resource.normalize(raw, self.caps)
+                    changed, after, raw, requested = self._update(raw, self.known)
+                    changed = True
+                else:
+                    raw = self._found_after_refused_create(exc)
+                    current = resource.normalize(raw, self.caps)
+                    self.known = current
+                    changed, after, raw, requested = self._update(raw, current)
         else:
             changed, after, raw, requested = self._update(raw, current)
 
@@ -401,11 +440,11 @@ class Engine:
         """The object, when a refused create found it created meanwhile by someone else; else re-raise.
 
         Two runs converging the same object at once both see it missing and both create it; the
-        server refuses the second (a duplicate name or path). When nothing was changed by this run,
-        the object is looked up again: if it exists now, the run converges it like any existing
-        object instead of failing.
+        server refuses the second (a duplicate name or path). When nothing was changed by this run
+        and the refusal says the object exists, it is looked up again: if it exists now, the run
+        converges it like any existing object instead of failing. Any other error is raised.
         """
-        if self.changed or self.check_mode:
+        if self.changed or self.check_mode or not says_exists(exc):
             raise exc
         action = self.action
         self.action = "look up %s" % self.what
@@ -428,9 +467,37 @@ class Engine:
             after.update(changes)
             return True, after, raw, {}
         resource = self.resource
-        self.write(resource.method("update"), *resource.update_params(self, raw, changes), action="update %s" % self.what)
+        try:
+            self.write(resource.method("update"), *resource.update_params(self, raw, changes),
+                       action="update %s" % self.what)
+        except TrueNASError as exc:
+            self._confirm(exc, lambda found: found is not None and not self.changes(resource.normalize(found, self.caps)),
+                          "update", "it has the requested values")
         raw = self._reread(raw)
         return True, self.known, raw, dict((option, self.desired[option]) for option in changes)
+
+    def _confirm(self, exc, done, verb, outcome):
+        """After a ``verb`` call failed with ``exc``: when its outcome is unknown (no reply in time, or
+        the connection broke after the request was sent), read the object back; if ``done(raw)``
+        says the call took effect, mark the run changed, warn, and return the raw record. Anything
+        else re-raises ``exc``."""
+        if not outcome_unknown(exc):
+            raise exc
+        action = self.action
+        self.action = "read back %s" % self.what
+        try:
+            raw = self.resource.find(self)
+        except TrueNASError:
+            self.action = action
+            raise exc
+        if not done(raw):
+            self.action = action
+            raise exc
+        self.action = None
+        self.changed = True
+        self.warn("%s: the %s call got no answer (%s); reading the object back showed %s, so this run reports it as "
+                  "changed" % (self.what, verb, exc, outcome))
+        return raw
 
     def changes(self, current):
         """Options whose desired value differs from ``current``, mapped to their new values.

@@ -20,6 +20,8 @@ _UNITS = ("B", "K", "M", "G", "T", "P", "E")
 _MULTIPLIERS = dict((unit, 1024 ** power) for power, unit in enumerate(_UNITS))
 _SIZE_RE = re.compile(r"^\s*(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[KMGTPE](?:I?B)?|B)?\s*$", re.IGNORECASE)
 _EXAMPLES = "for example 10G, 512MiB, 1.5T or a number of bytes"
+# ZFS sizes are unsigned 64-bit numbers; TrueNAS cannot store anything larger.
+MAX_BYTES = 2 ** 64 - 1
 
 
 def _fail(option, text):
@@ -33,7 +35,8 @@ def to_bytes(value, option=None):
 
     Accepts ints, integral floats, numeric strings and human strings such as ``10G``, ``10GiB``,
     ``10 GiB``, ``512M``, ``1.5T`` or ``2048B`` (case-insensitive). Negative values, booleans,
-    fractions of a byte and unknown units raise ``ValueError``.
+    fractions of a byte, unknown units and sizes above 2^64-1 bytes (16 EiB, the largest size
+    ZFS stores) raise ``ValueError``.
     """
     if isinstance(value, bool) or value is None:
         raise _fail(option, "expected a size (%s), got %r" % (_EXAMPLES, value))
@@ -58,6 +61,9 @@ def to_bytes(value, option=None):
         raise _fail(option, "size must not be negative, got %r" % value)
     if number.denominator != 1:
         raise _fail(option, "%r is not a whole number of bytes" % value)
+    if number > MAX_BYTES:
+        raise _fail(option, "%r is more than %d bytes (2^64-1, about 16 EiB), the largest size TrueNAS can store"
+                    % (value, MAX_BYTES))
     return int(number)
 
 

@@ -155,6 +155,10 @@ options:
       - Device changes are applied after the VM's own options, in the order removals, updates, additions. If adding a
         device to a VM this task created fails, the VM is deleted again (with the zvols this task created), so no
         half-built VM is left; for an existing VM the error lists what was already done.
+      - Removing or changing a device of a running VM needs the VM stopped; see O(restart_if_needed).
+      - The devices listed converge to exactly that list. A device the VM has more often than listed (the same
+        identity twice) is removed with O(purge_devices=true) and reported in a warning naming the device ids
+        otherwise. Tasks converging the same VM at the same time add each device once.
       - Unset means the devices are left alone.
     type: list
     elements: dict
@@ -320,6 +324,13 @@ options:
       - When the definition or the devices of a running VM change (with O(state=present) or O(state=started)),
         restart it so that the changes take effect, and wait until it runs again.
       - Without it, the VM keeps running with its old configuration and the result has RV(restart_required=true).
+      - Removing or changing devices (O(devices[].state=absent), O(purge_devices), a changed device option) needs
+        the VM stopped, as TrueNAS refuses to remove a device of a running VM. With this option the VM is stopped
+        first (an ACPI shutdown, powered off after its shutdown timeout with O(force_after_timeout); a suspended VM
+        is powered off), the devices are changed, and the VM is started again; the result has
+        RV(power_cycled=true). Without it such a change fails before anything is changed, in check mode too, saying
+        to set this option or to stop the VM. With O(state=stopped), O(state=poweroff) or O(state=restarted) the VM
+        is stopped first anyway. Adding devices needs no stop.
     type: bool
     default: false
   wait:
@@ -336,9 +347,9 @@ options:
     default: 120
   force_after_timeout:
     description:
-      - With O(state=stopped), power the VM off when the guest has not shut down O(shutdown_timeout) seconds after
-        the ACPI request. Without it, a guest that ignores the request keeps running and the module fails when
-        O(wait_timeout) runs out.
+      - With O(state=stopped), or when the VM is stopped to change its devices (O(restart_if_needed)), power the VM
+        off when the guest has not shut down O(shutdown_timeout) seconds after the ACPI request. Without it, a guest
+        that ignores the request keeps running and the module fails when O(wait_timeout) runs out.
     type: bool
     default: false
   delete_zvols:
@@ -408,10 +419,12 @@ EXAMPLES = r"""
         cores: 4
         restart_if_needed: true
 
-    - name: Drop the ISO, keep exactly these devices
+    - name: Drop the ISO, keep exactly these devices; stop the VM for it if it runs, then start it again
       nasops.truenas.truenas_vm:
         name: web
         purge_devices: true
+        restart_if_needed: true
+        force_after_timeout: true
         devices:
           - dtype: DISK
             zvol: tank/vms/web-root
@@ -533,6 +546,13 @@ broker_fallback:
   returned: when the session broker could not be used
   type: str
   sample: "the directory /run/user/1000/nasops.truenas has mode 0777: other users may use it (it must be 0700)"
+power_cycled:
+  description:
+    - True when the running VM was stopped to remove or change devices and started again (O(restart_if_needed)).
+      In check mode, whether it would be.
+  returned: always
+  type: bool
+  sample: false
 """
 
 # First: the module_utils imported after it load through the compiled-code cache (faster start-up).

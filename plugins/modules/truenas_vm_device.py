@@ -42,7 +42,8 @@ options:
   state:
     description:
       - V(present) adds the device or updates it to match the options given.
-      - V(absent) removes the device if it exists. TrueNAS refuses to remove a device while its VM is running.
+      - V(absent) removes the device if it exists. TrueNAS refuses to remove a device while its VM is running; see
+        O(restart_if_needed).
     type: str
     choices: [present, absent]
     default: present
@@ -226,10 +227,32 @@ options:
       - With O(state=absent) and a V(DISK) device, also destroy its zvol. By default the zvol is kept.
     type: bool
     default: false
+  restart_if_needed:
+    description:
+      - When the device is to be removed or changed and its VM is running (or suspended), stop the VM first, make
+        the change, and start the VM again, waiting each time until the VM reads STOPPED or RUNNING. The result has
+        RV(power_cycled=true).
+      - The VM is stopped with an ACPI shutdown request; see O(force_after_timeout). A suspended VM is powered off.
+      - Without it, removing or changing a device of a running VM fails before anything is changed (in check mode
+        too), saying to set this option or to stop the VM first. Adding a device needs no stop.
+    type: bool
+    default: false
+  force_after_timeout:
+    description:
+      - With O(restart_if_needed), power the VM off when the guest has not shut down within its shutdown timeout
+        after the ACPI request. Without it, a guest that ignores the request makes the task fail when
+        O(wait_timeout) runs out, and the device is left as it was.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - With O(restart_if_needed), how many seconds to wait for the VM to stop and to run again.
+    type: int
+    default: 120
 notes:
   - Virtual machines came back in TrueNAS 25.04.2 (25.04.0 and 25.04.1 have none); this module needs 25.04.2 or later.
-  - Changes to the devices of a running VM take effect when the VM is next started. TrueNAS refuses to remove a device
-    while the VM is running.
+  - Devices added to a running VM take effect when the VM is next started. Removing or changing a device needs the
+    VM stopped; see O(restart_if_needed).
   - Validation errors of TrueNAS name the module option, for example C(display_port) for a display port
     already in use.
 seealso:
@@ -282,12 +305,14 @@ EXAMPLES = r"""
         display_password: "{{ vm_display_password }}"
         resolution: 1920x1080
 
-    - name: Detach the ISO
+    - name: Detach the ISO, stopping the VM for it if it runs and starting it again
       nasops.truenas.truenas_vm_device:
         vm: web
         dtype: CDROM
         path: /mnt/tank/isos/ubuntu-24.04.iso
         state: absent
+        restart_if_needed: true
+        force_after_timeout: true
 
     - name: Remove a disk and destroy its zvol
       nasops.truenas.truenas_vm_device:
@@ -299,6 +324,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+power_cycled:
+  description:
+    - Whether the VM was stopped to remove or change the device and started again (O(restart_if_needed)). In check
+      mode, whether it would be.
+  returned: always
+  type: bool
+  sample: false
 device:
   description:
     - The device as TrueNAS reports it after the run, with option names. Only the options of its O(dtype) are
@@ -390,6 +422,9 @@ def argument_spec():
         vm=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         delete_zvol=dict(type="bool", default=False),
+        restart_if_needed=dict(type="bool", default=False),
+        force_after_timeout=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=120),
     )
     spec.update(device_argument_spec())
     return spec

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
+from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError, normalize_path, path_from_api
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
 
 SECURITY_FLAVORS = ("SYS", "KRB5", "KRB5I", "KRB5P")
@@ -18,9 +18,9 @@ _HOST_FORBIDDEN = ("'", '"')
 
 
 def parse_path(value):
-    if not value.startswith("/"):
-        raise ValueError("must be an absolute path inside a pool, such as /mnt/tank/share, got %r" % value)
-    return value
+    """One spelling of the path (no trailing or doubled slashes), so ``/mnt/tank/a/`` and
+    ``/mnt/tank/a`` are the same export."""
+    return normalize_path(value)
 
 
 def _network(item):
@@ -100,7 +100,7 @@ class NfsShareResource(Resource):
     IDENTITY = ("path",)
     ERROR_PREFIXES = ("data", "sharingnfs_create", "sharingnfs_update")
     FIELDS = (
-        Field("path", parse=parse_path),
+        Field("path", parse=parse_path, from_api=path_from_api),
         Field("comment"),
         Field("enabled"),
         Field("readonly", api="ro"),
@@ -116,6 +116,13 @@ class NfsShareResource(Resource):
         Field("dataset", output_only=True),
         Field("relative_path", output_only=True),
     )
+
+    def query_filters(self, desired):
+        """By path, also matching a share stored with a trailing slash (before paths were normalised)."""
+        path = desired.get("path")
+        if path is None or path == "/":
+            return super(NfsShareResource, self).query_filters(desired)
+        return [["path", "in", [path, path + "/"]]]
 
     def validate(self, desired, params):
         if desired.get("maproot_user") and desired.get("mapall_user"):

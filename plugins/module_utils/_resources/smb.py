@@ -28,6 +28,7 @@ import copy
 import unicodedata
 
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import Comparator, OptionError, get as get_comparator
+from ansible_collections.nasops.truenas.plugins.module_utils._compare import normalize_path, path_from_api
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASValidationError
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
 from ansible_collections.nasops.truenas.plugins.module_utils._sizes import to_bytes
@@ -136,11 +137,8 @@ def parse_name(value):
 
 
 def parse_path(value):
-    if not value.startswith("/"):
-        raise ValueError("must be an absolute path inside a pool, such as /mnt/tank/share, got %r" % value)
-    while len(value) > 1 and value.endswith("/"):
-        value = value[:-1]
-    return value
+    """One spelling of the path (no trailing or doubled slashes, no ``.`` parts)."""
+    return normalize_path(value)
 
 
 def parse_hosts(value):
@@ -311,7 +309,7 @@ class SmbShareResource(Resource):
     ERROR_PREFIXES = ("data.options.*", "data", "sharingsmb_create", "sharingsmb_update")
     FIELDS = (
         Field("name", parse=parse_name),
-        Field("path", parse=parse_path, api_aliases=("path_local",)),
+        Field("path", parse=parse_path, from_api=path_from_api, api_aliases=("path_local",)),
         Field("purpose"),
         Field("comment"),
         Field("enabled"),

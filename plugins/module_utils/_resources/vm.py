@@ -23,7 +23,7 @@ import shlex
 
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError, TrueNASTimeoutError
-from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource
+from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource, outcome_unknown
 from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_device import (
     adjust_password,
     check_cdrom_path,
@@ -32,6 +32,8 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_devic
     create_payload,
     device_changes,
     find_device,
+    matches,
+    needs_stopped_vm,
     normalize_device,
     option_for_attribute,
     parse_device,
@@ -40,7 +42,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_devic
     require_vms,
     update_payload,
 )
-from ansible_collections.nasops.truenas.plugins.module_utils._sizes import to_bytes
+from ansible_collections.nasops.truenas.plugins.module_utils._sizes import MAX_BYTES, to_bytes
 
 MIB = 1024 * 1024
 MIN_MEMORY_MIB = 20
@@ -82,6 +84,8 @@ def parse_mib(value):
         mib = size // MIB
     if mib < MIN_MEMORY_MIB:
         raise ValueError("must be at least %d MiB, got %d MiB" % (MIN_MEMORY_MIB, mib))
+    if mib * MIB > MAX_BYTES:
+        raise ValueError("%d MiB is more than 2^64-1 bytes (about 16 EiB), the largest size TrueNAS can store" % mib)
     return mib
 
 
@@ -172,6 +176,10 @@ class VmResource(Resource):
         self.restart_required = False
         self.device_call = None
         self.plan = []
+        self.claimed = set()
+        self.warned = set()
+        self.stop_for_devices = False
+        self.power_cycled = False
 
     # ---- local validation --------------------------------------------------------------------
 
@@ -221,7 +229,22 @@ class VmResource(Resource):
         if self.specs is not None:
             # Planned (and checked) before anything is written, so bad devices never leave a half-built VM.
             self.plan = self._plan_devices(ctx, self.current.get("devices") or [] if self.current else [])
+            self._check_running(ctx, raw)
         return raw
+
+    def _check_running(self, ctx, raw):
+        """Removing or changing devices of a running VM needs it stopped: with ``restart_if_needed``
+        (or a state that stops or restarts it anyway) it is stopped first; otherwise this fails
+        before any change."""
+        steps = []
+        for kind, spec, current, changes in self.plan:
+            if kind in ("delete", "purge"):
+                steps.append("remove %s" % (spec.describe() if spec is not None else _describe_current(current)))
+            elif kind == "update":
+                steps.append("change %s of %s" % (", ".join(sorted(changes)), spec.describe()))
+        state = ctx.params.get("state") or "present"
+        allowed = ctx.params.get("restart_if_needed") or state in ("stopped", "poweroff", "restarted")
+        self.stop_for_devices = raw is not None and needs_stopped_vm(ctx.what, _state_of(raw), steps, allowed)
 
     def _check_existing(self, ctx):
         """Checks against the existing VM: fields TrueNAS sets only on creation, and the limits
@@ -253,15 +276,43 @@ class VmResource(Resource):
             after.setdefault("devices", [])
         changed = False
         devices_changed = False
+        stopped = False
+        if self.stop_for_devices and _state_of(after) in ACTIVE:
+            after = self._stop_for_devices(ctx, after)
+            changed = stopped = True
         if self.specs is not None:
-            devices_changed, after = self._converge_devices(ctx, after)
-            changed = devices_changed
+            try:
+                devices_changed, after = self._converge_devices(ctx, after)
+            except (OptionError, TrueNASError):
+                if stopped:
+                    self._start_after_failure(ctx, after)
+                raise
+            changed = changed or devices_changed
         config_changed = self.raw_before is not None and bool(ctx.changes(self.current))
-        power_changed, after = self._converge_power(ctx, after, config_changed or devices_changed)
+        power_changed, after = self._converge_power(ctx, after, config_changed or devices_changed, stopped)
         return changed or power_changed, after
 
+    def _stop_for_devices(self, ctx, after):
+        """Stop the running VM before its devices are removed or changed (predicted in check mode)."""
+        state = ctx.params.get("state") or "present"
+        step = "poweroff" if _state_of(after) == "SUSPENDED" or state == "poweroff" else "stop"
+        if not ctx.check_mode:
+            self._power_step(ctx, after, step, wait=True)
+        return dict(after, status=dict(after.get("status") or {}, state="STOPPED"))
+
+    def _start_after_failure(self, ctx, after):
+        """A device change failed after the VM was stopped for it: start the VM again if it should run."""
+        if ctx.check_mode or (ctx.params.get("state") or "present") not in ("present", "started", "restarted"):
+            return
+        failed = ctx.action
+        try:
+            self._power_step(ctx, after, "start")
+            ctx.action = "%s (the VM, stopped for the change, was started again)" % failed
+        except TrueNASError as exc:
+            ctx.action = "%s (the VM was stopped for the change and could not be started again: %s)" % (failed, exc)
+
     def result_extra(self):
-        return {"restart_required": self.restart_required}
+        return {"restart_required": self.restart_required, "power_cycled": self.power_cycled}
 
     def secret_options(self):
         return list(SECRETS)
@@ -297,7 +348,32 @@ class VmResource(Resource):
             for device in devices:
                 if device.get("id") not in claimed and device.get("id") not in planned:
                     deletes.append(("purge", None, device, None))
+        else:
+            self._warn_duplicates(ctx, devices, claimed)
+        self.claimed = claimed
         return deletes + updates + creates
+
+    def _warn_duplicates(self, ctx, devices, claimed):
+        """A device listed in ``devices`` that the VM has more often than the list says: the extra
+        ones are kept (without ``purge_devices``), with a warning naming every id."""
+        seen = set()
+        for spec in self.specs:
+            key = (spec.dtype, repr(spec.identity))
+            if spec.state == "absent" or key in seen:
+                continue
+            seen.add(key)
+            alike = [d.get("id") for d in devices if matches(spec, d)]
+            listed = sum(1 for other in self.specs if other.state != "absent" and other.dtype == spec.dtype
+                         and other.identity == spec.identity)
+            extra = [i for i in alike if i not in claimed]
+            if extra and len(alike) > listed and (key, tuple(alike)) not in self.warned:
+                self.warned.add((key, tuple(alike)))
+                ctx.warn("%s has %s %d times (device ids %s), but devices lists it %s; the extra %s kept. Set "
+                         "purge_devices: true to remove %s" % (
+                             ctx.what, spec.describe(), len(alike), ", ".join(str(i) for i in sorted(alike)),
+                             "once" if listed == 1 else "%d times" % listed,
+                             "one is" if len(extra) == 1 else "ones are",
+                             "it" if len(extra) == 1 else "them"))
 
     @staticmethod
     def _check_new_device(ctx, spec):
@@ -318,17 +394,23 @@ class VmResource(Resource):
         if ctx.check_mode:
             return True, dict(after, devices=self._predict_devices(list(after.get("devices") or []), plan))
         done = []
+        changed = False
         for kind, spec, current, changes in plan:
             self.device_call = spec
             try:
-                self._apply_device(ctx, after["id"], kind, spec, current, changes)
+                applied = self._apply_device(ctx, after["id"], kind, spec, current, changes)
             except (OptionError, TrueNASError):
                 failed = ctx.action
                 self._after_device_failure(ctx, after["id"], done, failed)
                 raise
-            done.append((kind, spec, current))
+            if applied:
+                changed = True
+                done.append((kind, spec, current))
         self.device_call = None
-        return True, after
+        if not changed:
+            # every planned device was found added by another run meanwhile: report them as they are
+            after = dict(after, devices=self._fresh_devices(ctx, after["id"]))
+        return changed, after
 
     @staticmethod
     def _predict_devices(devices, plan):
@@ -352,14 +434,80 @@ class VmResource(Resource):
             ctx.write("vm.device.update", current["id"], update_payload(spec.dtype, changes),
                       action="update %s of VM '%s'" % (spec.describe(), name))
         else:
-            action = "add %s to VM '%s'" % (spec.describe(), name)
-            mac = None
-            if spec.dtype == "NIC" and not spec.desired.get("mac"):
-                # TrueNAS draws a new MAC at every boot for a NIC stored without one: store one now.
-                ctx.action = action
-                mac = ctx.client.call("vm.random_mac")
+            return self._add_device(ctx, vm_id, spec)
+        return True
+
+    def _add_device(self, ctx, vm_id, spec):
+        """Add the device of ``spec`` unless it is there by now; True when this run added it.
+
+        Another run converging the same VM may add the same device at the same time. So the VM's
+        devices are read right before the add (a device that appeared meanwhile is taken as it is),
+        a failed add is followed by a read (a device that is there now means converged), and after
+        the add a read shows whether the other run added one too: the device with the lowest id is
+        kept, and a run whose device is not that one removes its own again.
+        """
+        name = ctx.params["name"]
+        action = "add %s to VM '%s'" % (spec.describe(), name)
+        ctx.action = action
+        if self._adopt_existing(ctx, vm_id, spec):
+            ctx.action = None
+            return False
+        mac = None
+        if spec.dtype == "NIC" and not spec.desired.get("mac"):
+            # TrueNAS draws a new MAC at every boot for a NIC stored without one: store one now.
+            mac = ctx.client.call("vm.random_mac")
+        try:
             result = ctx.write("vm.device.create", create_payload(spec, vm_id, ctx.caps, mac=mac), action=action)
-            spec.created_id = result.get("id") if isinstance(result, dict) else None
+        except TrueNASError as exc:
+            ctx.action = "check whether %s is there now" % spec.describe()
+            adopted = self._adopt_existing(ctx, vm_id, spec)
+            ctx.action = action
+            if not adopted:
+                raise
+            ctx.action = None
+            if outcome_unknown(exc):
+                # no answer, but the device is there: most likely this run's own add
+                ctx.changed = True
+                ctx.warn("%s: adding %s got no answer (%s); reading the VM back showed it, so this run reports it "
+                         "as changed" % (ctx.what, spec.describe(), exc))
+                return True
+            return False
+        spec.created_id = result.get("id") if isinstance(result, dict) else None
+        if spec.created_id is None:
+            return True
+        self.claimed.add(spec.created_id)
+        return self._drop_own_duplicate(ctx, vm_id, spec)
+
+    def _fresh_devices(self, ctx, vm_id):
+        raw = ctx.client.get_one("vm.query", [["id", "=", vm_id]])
+        return [normalize_device(d) for d in (raw or {}).get("devices") or [] if isinstance(d, dict)]
+
+    def _adopt_existing(self, ctx, vm_id, spec):
+        """Whether a device matching ``spec`` that no other entry of the list stands for exists now
+        (it is then claimed for ``spec``)."""
+        for device in self._fresh_devices(ctx, vm_id):
+            if matches(spec, device) and device.get("id") not in self.claimed:
+                self.claimed.add(device.get("id"))
+                return True
+        return False
+
+    def _drop_own_duplicate(self, ctx, vm_id, spec):
+        """After adding: if another run added the same device meanwhile, keep the one with the
+        lowest id; remove this run's device when it is not that one. True when this run's device stays."""
+        listed = sum(1 for other in self.specs if other.state != "absent" and other.dtype == spec.dtype
+                     and other.identity == spec.identity)
+        alike = sorted(d.get("id") for d in self._fresh_devices(ctx, vm_id) if matches(spec, d))
+        if len(alike) <= listed or spec.created_id in alike[:listed] or spec.extras.get("create_zvol"):
+            return True
+        ctx.write("vm.device.delete", spec.created_id, {"zvol": False, "raw_file": False, "force": False},
+                  action="remove the %s this run added to VM '%s' a moment after another run did" % (
+                      spec.describe(), ctx.params["name"]))
+        self.claimed.discard(spec.created_id)
+        keep = [i for i in alike if i != spec.created_id and i not in self.claimed]
+        if keep:
+            self.claimed.add(keep[0])
+        spec.created_id = None
+        return False
 
     def _after_device_failure(self, ctx, vm_id, done, failed):
         """Roll back a VM this task created; otherwise re-read it and say what was already done."""
@@ -399,10 +547,19 @@ class VmResource(Resource):
 
     # ---- power state -------------------------------------------------------------------------
 
-    def _converge_power(self, ctx, after, definition_changed):
+    def _converge_power(self, ctx, after, definition_changed, stopped_for_devices=False):
         state = ctx.params.get("state") or "present"
         status = _state_of(after) or "STOPPED"
         steps = []
+        if stopped_for_devices and state in ("present", "started"):
+            # stopped to remove or change devices: started again, which applies the new definition too
+            self.power_cycled = True
+            steps = ["start"]
+            if not ctx.check_mode:
+                for step in steps:
+                    self._power_step(ctx, after, step)
+                return True, after
+            return True, dict(after, status=dict(after.get("status") or {}, state="RUNNING"))
         if status == "ERROR" and state in ("started", "stopped", "restarted", "poweroff"):
             raise TrueNASError("%s is in state ERROR (TrueNAS cannot read its libvirt domain), so state %s cannot be "
                                "reached" % (ctx.what, state))
@@ -433,7 +590,9 @@ class VmResource(Resource):
         shutdown = record.get("shutdown_timeout") or DEFAULT_SHUTDOWN_TIMEOUT
         return max(ctx.params.get("wait_timeout") or 0, shutdown + JOB_MARGIN)
 
-    def _power_step(self, ctx, after, step):
+    def _power_step(self, ctx, after, step, wait=None):
+        """One power action; waits for the state it leads to unless ``wait`` (default: the ``wait``
+        option) is false."""
         vm_id = after["id"]
         action = "%s %s" % (step if step != "poweroff" else "power off", ctx.what)
         hint = ""
@@ -453,7 +612,7 @@ class VmResource(Resource):
                 hint = ("the guest did not shut down after the ACPI request; set force_after_timeout: true to power it "
                         "off after shutdown_timeout, or use state: poweroff")
         target = "STOPPED" if step in ("stop", "poweroff") else "RUNNING"
-        if not ctx.params.get("wait", True):
+        if not (ctx.params.get("wait", True) if wait is None else wait):
             return
         ctx.action = action
         try:

@@ -20,7 +20,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.nasops.truenas.plugins.module_utils._compare import OptionError
-from ansible_collections.nasops.truenas.plugins.module_utils._errors import ENOENT, TrueNASError, TrueNASUnsupportedError
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
+    ENOENT,
+    TrueNASError,
+    TrueNASTimeoutError,
+    TrueNASUnsupportedError,
+)
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import Field, Resource, get_path
 from ansible_collections.nasops.truenas.plugins.module_utils._sizes import human, round_up, to_bytes
 
@@ -162,6 +167,9 @@ def parse_zvol(value):
         raise ValueError("give the zvol name (such as tank/vms/web), not its path; or use path: %s" % name)
     if name.startswith("/") or name.endswith("/") or "/" not in name or "//" in name:
         raise ValueError("%r is not a zvol name; write pool/dataset/name such as tank/vms/web" % value)
+    if any(part in (".", "..") for part in name.split("/")):
+        raise ValueError("%r is not a valid zvol name: '.' and '..' are not dataset names; write pool/dataset/name "
+                         "such as tank/vms/web" % value)
     return name
 
 
@@ -658,6 +666,74 @@ def option_for_attribute(attribute, dtype, where=""):
     return where + ".".join([option] + parts[1:])
 
 
+# ---- devices of a running VM -------------------------------------------------------------------
+
+ACTIVE_STATES = ("RUNNING", "SUSPENDED")
+DEFAULT_SHUTDOWN_TIMEOUT = 90
+STOP_JOB_MARGIN = 30
+STATUS_POLL_INTERVAL = 1.0
+
+
+def vm_state(record):
+    """``status.state`` of a ``vm.query`` entry (None when absent)."""
+    status = record.get("status") if isinstance(record, dict) else None
+    return status.get("state") if isinstance(status, dict) else None
+
+
+def needs_stopped_vm(vm_label, state, steps, restart_if_needed):
+    """Whether the device ``steps`` (descriptions of removals and changes, empty for none) of a VM
+    in ``state`` need the VM stopped first. TrueNAS refuses to remove a device of a running VM and
+    applies changed devices only at the next start. Without ``restart_if_needed`` that is an
+    OptionError, raised before anything is changed (in check mode too)."""
+    if not steps or state not in ACTIVE_STATES:
+        return False
+    if not restart_if_needed:
+        raise OptionError("restart_if_needed", "is needed to %s of %s, which is %s: TrueNAS removes and changes devices "
+                                               "only while the VM is stopped. Set restart_if_needed: true to stop the "
+                                               "VM, make the change and start it again, or stop the VM first"
+                          % ("; ".join(steps), vm_label, state))
+    return True
+
+
+def stop_for_devices(ctx, vm, force_after_timeout, wait_timeout):
+    """Stop the VM ``vm`` (a ``vm.query`` entry) so its devices can be changed, and wait until it
+    reads STOPPED: a clean shutdown (ACPI), powered off after its shutdown_timeout when
+    ``force_after_timeout``; a suspended VM is powered off."""
+    what = "VM '%s'" % vm.get("name")
+    if vm_state(vm) == "SUSPENDED":
+        ctx.write("vm.poweroff", vm["id"], action="power off %s to change its devices" % what)
+        hint = ""
+    else:
+        shutdown = vm.get("shutdown_timeout") or DEFAULT_SHUTDOWN_TIMEOUT
+        ctx.write("vm.stop", vm["id"], {"force": False, "force_after_timeout": bool(force_after_timeout)},
+                  action="stop %s to change its devices" % what,
+                  timeout=max(wait_timeout or 0, shutdown + STOP_JOB_MARGIN))
+        hint = "" if force_after_timeout else (
+            "; the guest did not shut down after the ACPI request: set force_after_timeout: true to power it off "
+            "after its shutdown_timeout")
+    _wait_for_state(ctx, vm, "STOPPED", wait_timeout, hint)
+
+
+def start_after_devices(ctx, vm, wait_timeout):
+    """Start the VM again after its devices were changed, and wait until it reads RUNNING."""
+    ctx.write("vm.start", vm["id"], action="start VM '%s' again after changing its devices" % vm.get("name"))
+    _wait_for_state(ctx, vm, "RUNNING", wait_timeout, "")
+
+
+def _wait_for_state(ctx, vm, target, wait_timeout, hint):
+    previous, ctx.action = ctx.action, "wait for VM '%s' to be %s" % (vm.get("name"), target)
+    try:
+        ctx.waiter.wait(lambda: ctx.client.call("vm.status", vm["id"]),
+                        lambda status: isinstance(status, dict) and status.get("state") == target,
+                        wait_timeout or 0, interval=STATUS_POLL_INTERVAL,
+                        what="VM '%s' to be %s" % (vm.get("name"), target))
+    except TrueNASTimeoutError as exc:
+        if hint:
+            raise TrueNASTimeoutError("%s%s" % (exc.message, hint))
+        raise
+    ctx.action = previous
+
+
 # ---- the descriptor ----------------------------------------------------------------------------
 
 class VmDeviceResource(Resource):
@@ -669,11 +745,15 @@ class VmDeviceResource(Resource):
     IDENTITY = ("vm", "dtype")
     FIELDS = DEVICE_FIELDS
     ERROR_PREFIXES = ("vm_device_create", "vm_device_update", "attributes")
+    JOBS = frozenset(("vm.stop",))
 
     def __init__(self):
         super(VmDeviceResource, self).__init__()
         self.spec = None
         self.vm = None
+        self.power_cycle = False
+        self.stopped = False
+        self.predicted = False
 
     def label(self, params):
         try:
@@ -706,7 +786,9 @@ class VmDeviceResource(Resource):
         normalised = [normalize_device(d) for d in devices]
         current = find_device(self.spec, normalised, vm_name=self.vm.get("name"))
         if ctx.params.get("state") == "absent":
-            return self._raw(devices, current)
+            raw = self._raw(devices, current)
+            self._check_running(ctx, ["remove %s" % self.spec.describe()] if raw is not None else [])
+            return raw
         if current is None:
             self._check_new(ctx)
         else:
@@ -715,7 +797,26 @@ class VmDeviceResource(Resource):
                 ctx.desired.pop("display_password", None)
             if self.spec.desired.get("nic_attach") != current.get("nic_attach"):
                 check_nic_attach(ctx.client, self.spec)
-        return self._raw(devices, current)
+        raw = self._raw(devices, current)
+        if raw is not None:
+            changes = sorted(ctx.changes(self.normalize(raw)))
+            self._check_running(ctx, ["change %s of %s" % (", ".join(changes), self.spec.describe())] if changes else [])
+        return raw
+
+    def _check_running(self, ctx, steps):
+        """Removing or changing a device of a running VM needs it stopped (``restart_if_needed``)."""
+        self.power_cycle = needs_stopped_vm("VM '%s'" % self.vm.get("name"), vm_state(self.vm), steps,
+                                            ctx.params.get("restart_if_needed"))
+        self.predicted = self.power_cycle and ctx.check_mode
+
+    def _stop_if_needed(self, ctx):
+        if self.power_cycle and not self.stopped:
+            stop_for_devices(ctx, self.vm, ctx.params.get("force_after_timeout"), ctx.params.get("wait_timeout"))
+            self.stopped = True
+
+    def _start_again(self, ctx):
+        if self.stopped:
+            start_after_devices(ctx, self.vm, ctx.params.get("wait_timeout"))
 
     def _check_new(self, ctx):
         if self.spec.dtype == "DISPLAY" and "display_password" not in self.spec.desired:
@@ -753,11 +854,28 @@ class VmDeviceResource(Resource):
         return [create_payload(self.spec, self.vm["id"], ctx.caps, mac=mac)]
 
     def update_params(self, ctx, record, changes):
+        self._stop_if_needed(ctx)
         return [record[self.PRIMARY_KEY], update_payload(self.spec.dtype, changes)]
 
     def delete_params(self, ctx, record):
+        self._stop_if_needed(ctx)
         zvol = bool(ctx.params.get("delete_zvol")) and zvol_name(get_path(record, "attributes.path")) is not None
         return [record[self.PRIMARY_KEY], {"zvol": zvol, "raw_file": False, "force": False}]
+
+    def post_apply(self, ctx, after):
+        """A VM stopped to change the device is started again (predicted in check mode)."""
+        if ctx.check_mode:
+            return self.power_cycle, after
+        if not self.stopped:
+            return False, after
+        self._start_again(ctx)
+        return True, after
+
+    def post_delete(self, ctx):
+        self._start_again(ctx)
+
+    def result_extra(self):
+        return {"power_cycled": bool(self.stopped or self.predicted)}
 
     def reread(self, ctx, record):
         if isinstance(record, dict) and record.get(self.PRIMARY_KEY) is not None:

@@ -207,8 +207,8 @@ def test_drop_while_adding_vm_devices(fsim, module_quick, position):
     args = {"name": "rel", "memory": 1024,
             "devices": [{"dtype": "NIC", "nic_attach": "br0"}, {"dtype": "CDROM", "path": ISO}]}
     sequence = rehearse(fsim, module_quick, "truenas_vm", args)
-    first = message_number(sequence, "vm.device.create")
-    fsim.fault("drop_after_messages", count=first + position - 1)
+    creates = [number for number, method in enumerate(sequence, 1) if method == "vm.device.create"]
+    fsim.fault("drop_after_messages", count=creates[position - 1])
     run = module_quick(fsim, "truenas_vm", args)
 
     assert run.failed

@@ -15,7 +15,12 @@ simulator (profile 25.10) whose state is put back before every example. Every ru
 * leave the simulator's state exactly as it was unless it reported a change, and never change
   it in check mode;
 * when it changed something and succeeded, have converged completely: the same arguments again
-  change nothing.
+  change nothing;
+* when any text it was given holds a NUL character, fail before reaching TrueNAS.
+
+Besides the drawn examples, every text option of every module (connection options, suboptions and
+list elements included) is given a boolean and a text with a NUL character, and every size option
+a size above 2^64-1: each must fail before TrueNAS is reached, with a message naming the option.
 
 The settings profile ``nasops-fuzz`` (200 examples per module, derandomized, no deadline, no
 example database) keeps runs repeatable; ``NASOPS_FUZZ_EXAMPLES`` overrides the count.
@@ -359,6 +364,9 @@ def check_run(server, name, args, check_mode, diff, stats):
 
     assert isinstance(result.get("failed"), bool), result
     assert isinstance(result.get("changed", False), bool), result
+    if "\\u0000" in json.dumps(args):
+        assert result["failed"], "a NUL character was accepted: %r" % (args,)
+        assert server.logged() == logged, "a NUL character reached the server: %r" % (args,)
     if result["failed"]:
         assert isinstance(result.get("msg"), str) and result["msg"].strip(), result
         assert harness.TRACEBACK not in result["msg"], result["msg"]
@@ -397,6 +405,123 @@ def test_fuzz_module_arguments(fuzz_server, name):
     assert stats["reached the server"] >= stats["runs"] // 10, stats
     if not name.endswith("_info"):
         assert stats["changed"] >= 3, stats
+
+
+# ---- input refused before the server ------------------------------------------------------------
+
+TEXT_TYPES = ("str", "path")
+# Options holding sizes, per module (as paths; [0] is the first list element).
+SIZE_OPTIONS = {
+    "truenas_dataset": [["quota"], ["refquota"], ["reservation"], ["refreservation"], ["volsize"]],
+    "truenas_share_smb": [["timemachine_quota"]],
+    "truenas_vm": [["memory"], ["devices", 0, "size"]],
+    "truenas_vm_device": [["size"]],
+}
+# What each module needs besides the option under test to get as far as parsing it.
+SIZE_BASE = {
+    "truenas_dataset": {"name": "tank/fzsize", "type": "VOLUME", "volsize": "1G"},
+    "truenas_share_smb": {"name": "fzsize", "path": "/mnt/tank/media", "purpose": "timemachine"},
+    "truenas_vm": {"name": "fzsize", "memory": 512, "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/fzsize", "create_zvol": True, "size": "1G"}]},
+    "truenas_vm_device": {"vm": "web", "dtype": "DISK", "zvol": "tank/vms/fzsize", "create_zvol": True},
+}
+TOO_BIG = ["99999P", 2 ** 64]
+
+
+def text_paths(spec):
+    """Paths (lists of keys and list indexes) of every text option of ``spec``, suboptions and list
+    elements included."""
+    for name, option in sorted(spec.items()):
+        kind = option.get("type", "str")
+        if kind in TEXT_TYPES:
+            yield [name]
+        elif kind == "list" and option.get("elements") in TEXT_TYPES:
+            yield [name, 0]
+        elif kind == "list" and option.get("elements") == "dict" and option.get("options"):
+            for sub in text_paths(option["options"]):
+                yield [name, 0] + sub
+        elif kind == "dict" and option.get("options"):
+            for sub in text_paths(option["options"]):
+                yield [name] + sub
+
+
+def with_value(args, path, value):
+    """A copy of ``args`` with ``value`` at ``path`` (dicts and one-element lists made on the way)."""
+    args = copy.deepcopy(args)
+    target = args
+    for step, following in zip(path, path[1:]):
+        empty = [{}] if isinstance(following, int) else {}
+        if isinstance(step, int):
+            target = target[step]
+        else:
+            if not isinstance(target.get(step), type(empty)):
+                target[step] = empty
+            target = target[step]
+    if isinstance(path[-1], int):
+        target[:] = [value]
+    else:
+        target[path[-1]] = value
+    return args
+
+
+def label_of(path):
+    text = ""
+    for step in path:
+        text += "[%d]" % step if isinstance(step, int) else ("." if text else "") + step
+    return text
+
+
+def refused_before_server(server, name, args, expected):
+    server.restore()
+    before = server.dump()
+    logged = server.logged()
+    result = harness.run_module_inprocess(name, dict(server.connection, **args))
+    assert result["failed"], (args, result)
+    assert expected(result["msg"]), (args, result["msg"])
+    assert harness.TRACEBACK not in result["msg"]
+    assert server.logged() == logged, "reached the server: %r" % (args,)
+    assert server.dump() == before
+    return result
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_bad_input_is_refused_before_the_server(fuzz_server, name):
+    """Booleans for text options, NUL characters in texts, sizes above 2^64-1: refused before any
+    call, with a message naming the option (its path for suboptions and list elements)."""
+    from ansible_collections.nasops.truenas.plugins.module_utils._module import CONNECTION_SPEC
+
+    spec = argspec(name)
+    checked = 0
+    for path in list(text_paths(spec)) + list(text_paths(CONNECTION_SPEC)):
+        label = label_of(path)
+        for value, words in ((True, "is of type bool and must be a string"), (False, "is of type bool"),
+                             ("fz\x00x", "contains a NUL character")):
+            refused_before_server(fuzz_server, name, with_value({}, path, value),
+                                  lambda msg, label=label, words=words: msg.startswith("argument '%s' %s" % (label, words)))
+            checked += 1
+    for path in SIZE_OPTIONS.get(name, []):
+        label = label_of(path)
+        for value in TOO_BIG:
+            refused_before_server(fuzz_server, name, with_value(SIZE_BASE[name], path, value),
+                                  lambda msg, label=label: label in msg and "2^64-1" in msg)
+            checked += 1
+    assert checked >= 3 * len(CONNECTION_SPEC) // 2
+
+
+@pytest.mark.parametrize("name, args, option", [
+    ("truenas_vm_device", {"vm": "web", "dtype": "DISK", "zvol": "tank/../x", "create_zvol": True, "size": "1G"},
+     "zvol"),
+    ("truenas_vm", {"name": "fzzvol", "memory": 512, "devices": [
+        {"dtype": "DISK", "zvol": "tank/vms/../x", "create_zvol": True, "size": "1G"}]},
+     "devices[0].zvol"),
+    ("truenas_dataset", {"name": "tank/../x"}, "name"),
+    ("truenas_share_nfs", {"path": "/mnt/tank/../media"}, "path"),
+    ("truenas_share_smb", {"name": "fzdots", "path": "/mnt/tank/media/.."}, "path"),
+])
+def test_names_going_up_are_invalid_names(fuzz_server, name, args, option):
+    """``..`` in a name or path is an invalid name, not a missing parent."""
+    result = refused_before_server(fuzz_server, name, args, lambda msg: msg.startswith(option))
+    assert "does not exist" not in result["msg"]
 
 
 def test_every_module_is_fuzzed():

@@ -91,6 +91,52 @@ def test_damaged_entries_are_misses(tmp_path, content):
     assert cache.load("_alpha", SOURCE) is None
 
 
+def flip_bytes(path, positions=(-1, -40, -200)):
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    for position in positions:
+        data[position] ^= 0xFF
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+
+
+def test_an_entry_with_flipped_bytes_is_a_miss_and_is_replaced(tmp_path):
+    cache, path = stored(tmp_path)
+    flip_bytes(path)
+    assert cache.load("_alpha", SOURCE) is None
+    cache.store("_alpha", SOURCE, compile(SOURCE, "_alpha.py", "exec"))
+    assert run_code(cache.load("_alpha", SOURCE)) == (42, 42)
+
+
+def test_a_truncated_entry_is_a_miss(tmp_path):
+    cache, path = stored(tmp_path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    with open(path, "wb") as handle:
+        handle.write(data[:len(data) // 2])
+    assert cache.load("_alpha", SOURCE) is None
+
+
+def test_an_entry_without_the_checksum_header_is_a_miss(tmp_path):
+    """Entries of the earlier format (bare marshal data) are not trusted either."""
+    cache, path = stored(tmp_path)
+    with open(path, "wb") as handle:
+        handle.write(marshal.dumps(compile(SOURCE, "_alpha.py", "exec")))
+    assert cache.load("_alpha", SOURCE) is None
+
+
+def test_any_error_while_unmarshalling_is_a_miss(tmp_path, monkeypatch):
+    """Damaged marshal data can make ``marshal.loads`` raise SystemError ("bad argument to internal
+    function"), not only ValueError/EOFError."""
+    cache, _path = stored(tmp_path)
+
+    def broken(data):
+        raise SystemError("Objects/codeobject.c:250: bad argument to internal function")
+
+    monkeypatch.setattr(_codecache.marshal, "loads", broken)
+    assert cache.load("_alpha", SOURCE) is None
+
+
 def test_an_entry_others_may_write_is_not_trusted(tmp_path):
     cache, path = stored(tmp_path)
     os.chmod(path, 0o620)
@@ -229,6 +275,26 @@ def test_payload_modules_are_compiled_once_then_loaded_from_the_cache(payload, t
     assert second["compiled"] == []
     assert second["alpha_file"].endswith("payload.zip/%s/_alpha.py" % PACKAGE_DIR)
     assert second["pkg_path"] == [str(payload) + "/" + PACKAGE_DIR + "/_pkg"]
+
+
+def test_corrupted_entries_are_compiled_again_and_replaced(payload, tmp_path):
+    """Bytes flipped in every cached entry: the next run still works (it compiles instead) and
+    writes good entries again, which the run after it loads."""
+    xdg = tmp_path / "xdg"
+    run_payload(payload, tmp_path, XDG_CACHE_HOME=str(xdg))
+    directory = xdg / "nasops.truenas" / "code"
+    entries = sorted(os.listdir(str(directory)))
+    for entry in entries:
+        flip_bytes(str(directory / entry), positions=(-1, -20))
+
+    damaged = run_payload(payload, tmp_path, XDG_CACHE_HOME=str(xdg))
+    assert damaged["alpha"] == "alpha+beta" and damaged["pkg"] is True
+    assert damaged["compiled"] == ["_alpha.py", "_broken.py", "_pkg/__init__.py", "_pkg/beta.py"]
+    assert sorted(os.listdir(str(directory))) == entries
+
+    repaired = run_payload(payload, tmp_path, XDG_CACHE_HOME=str(xdg))
+    assert repaired["alpha"] == "alpha+beta"
+    assert repaired["compiled"] == []
 
 
 def test_tracebacks_of_cached_code_show_the_source(payload, tmp_path):

@@ -78,3 +78,26 @@ def test_option_error_text_and_attributes():
     assert error.option == "networks"
     assert error.reason == "'x' is not a valid IPv4 or IPv6 network"
     assert isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("/mnt/tank/media", "/mnt/tank/media"),
+    ("/mnt/tank/media/", "/mnt/tank/media"),
+    ("/mnt/tank//media///", "/mnt/tank/media"),
+    ("/mnt/./tank/media/.", "/mnt/tank/media"),
+    ("//mnt/tank", "/mnt/tank"),
+    ("/", "/"),
+])
+def test_paths_have_one_spelling(given, expected):
+    assert _compare.normalize_path(given) == expected
+    assert _compare.path_from_api(given) == expected
+
+
+@pytest.mark.parametrize("given", ["mnt/tank", "", "/mnt/tank/../x", "/mnt/..", 5, None])
+def test_relative_paths_and_going_up_are_refused(given):
+    with pytest.raises(ValueError):
+        _compare.normalize_path(given)
+
+
+def test_server_paths_that_are_not_absolute_are_kept():
+    assert _compare.path_from_api("EXTERNAL") == "EXTERNAL"

@@ -217,6 +217,44 @@ def test_secrets_never_appear_in_output(run_module):
     assert API_KEY not in text
 
 
+# ---- raw input checks ----------------------------------------------------------------------
+
+
+def test_a_boolean_for_a_text_option_is_refused_naming_it(run_module):
+    result = run_module(echo_main(), {"name": True})
+    assert result["failed"] is True
+    assert result["msg"].startswith("argument 'name' is of type bool and must be a string")
+    assert "params" not in result
+
+
+def test_a_boolean_for_a_text_option_with_choices_names_the_type_problem(run_module):
+    """ansible-core would convert True to "True" and then fail on choices; the cause is shown."""
+    result = run_module(echo_main(mode=dict(type="str", choices=["fast", "slow"])), {"mode": True})
+    assert result["msg"].startswith("argument 'mode' is of type bool and must be a string")
+
+
+def test_a_boolean_for_a_required_text_option_is_refused(run_module):
+    def main():
+        module = TrueNASModule(argument_spec=dict(name=dict(type="str", required=True)))
+        module.exit_json(changed=False)
+
+    assert run_module(main, {"name": False})["msg"].startswith("argument 'name' is of type bool")
+
+
+def test_a_nul_character_is_refused_and_secrets_stay_masked(run_module):
+    secret_password = "S3cret-Passw0rd"
+    result = run_module(echo_main(), {"name": "a\x00b", "password": secret_password})
+    assert result["failed"] is True
+    assert result["msg"].startswith("argument 'name' contains a NUL character")
+    assert secret_password not in json.dumps(result)
+
+
+def test_a_nul_character_in_a_secret_does_not_show_it(run_module):
+    result = run_module(echo_main(), {"name": "x", "password": "S3cret\x00Passw0rd"})
+    assert result["msg"].startswith("argument 'password' contains a NUL character")
+    assert "S3cret" not in json.dumps(result)
+
+
 # ---- the client ----------------------------------------------------------------------------
 
 

@@ -10,7 +10,9 @@ from ansible_collections.nasops.truenas.plugins.module_utils._compare import Opt
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
     TrueNASConnectionError,
     TrueNASError,
+    TrueNASTimeoutError,
     TrueNASUnsupportedError,
+    TrueNASValidationError,
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import (
     Engine,
@@ -459,19 +461,25 @@ def test_connection_error_is_not_attributed_to_the_object(widgets):
     assert widgets.calls == []
 
 
-def test_refused_create_of_an_object_created_meanwhile_converges_it(fake_client, wire_error):
+def exists_error():
+    """How TrueNAS refuses a create because another run has just made the object."""
+    return TrueNASValidationError("widget.create: [EEXIST] widget_create.name: This name already exists.",
+                                  method="widget.create", errors=[("widget_create.name", "This name already exists.", 17)])
+
+
+def test_refused_create_of_an_object_created_meanwhile_converges_it(fake_client):
     # Another run created the widget between our look-up and our create.
     fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
-    fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
+    fake_client.respond("widget.create", exists_error())
     result = make_engine(fake_client, name="w1", size="10G").run()
     assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
     assert result["changed"] is False
     assert result["after"]["size"] == 10 * G
 
 
-def test_refused_create_then_found_with_other_values_is_updated(fake_client, wire_error):
+def test_refused_create_then_found_with_other_values_is_updated(fake_client):
     fake_client.respond("widget.query", [], [copy.deepcopy(ROW)], [dict(ROW, volsize=20 * G)])
-    fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
+    fake_client.respond("widget.create", exists_error())
     fake_client.respond("widget.update", dict(ROW, volsize=20 * G))
     result = make_engine(fake_client, name="w1", size="20G").run()
     assert fake_client.methods == ["widget.query", "widget.create", "widget.query", "widget.update", "widget.query"]
@@ -480,12 +488,129 @@ def test_refused_create_then_found_with_other_values_is_updated(fake_client, wir
     assert result["after"]["size"] == 20 * G
 
 
-def test_refused_create_of_a_still_missing_object_reports_the_server_error(fake_client, wire_error):
+def test_refused_create_of_a_still_missing_object_reports_the_server_error(fake_client):
     fake_client.respond("widget.query", [], [])
+    fake_client.respond("widget.create", exists_error())
+    engine = make_engine(fake_client, name="w1")
+    with pytest.raises(TrueNASError) as info:
+        engine.run()
+    assert info.value.method == "widget.create"
+    assert engine.action == "create widget 'w1'"
+    assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
+
+
+@pytest.mark.parametrize("message, errno", [
+    ("[EEXIST] sharing.smb.share_precheck.name: Share with this name already exists.", 17),
+    ("[EINVAL] sharingsmb_create.name: Share names are case-insensitive and must be unique", 22),
+    ("[EINVAL] sharingnfs_create.path: ERROR - Export conflict. Another share with the same path exports /mnt/a", 22),
+    ("[EFAULT] Failed to create dataset: dataset already exists", 14),
+    ("[EINVAL] widget_create.name: refused", 17),
+])
+def test_refusals_that_say_the_object_exists(fake_client, message, errno):
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.create", TrueNASError("widget.create: " + message, method="widget.create", errno=errno))
+    result = make_engine(fake_client, name="w1", size="10G").run()
+    assert result["changed"] is False
+
+
+def test_a_create_refused_for_another_reason_is_reported_without_a_lookup(fake_client, wire_error):
+    """Only a refusal saying the object exists means "created meanwhile"; any other error is the
+    answer, even when the object exists by now."""
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
     fake_client.respond("widget.create", wire_error("sharing.nfs.create", "path_outside_pool"))
     engine = make_engine(fake_client, name="w1")
     with pytest.raises(TrueNASError) as info:
         engine.run()
     assert info.value.method == "sharing.nfs.create"
-    assert engine.action == "create widget 'w1'"
+    assert fake_client.methods == ["widget.query", "widget.create"]
+    assert engine.changed is False
+
+
+UNKNOWN_OUTCOMES = [
+    pytest.param(lambda method: TrueNASTimeoutError("%s: no reply within 3 s (the request was sent and may still be "
+                                                    "running on the server)" % method, method=method), id="timeout"),
+    pytest.param(lambda method: TrueNASConnectionError("%s: the server dropped the connection; the request had been "
+                                                       "sent and may have run on the server" % method, method=method,
+                                                       sent=True), id="dropped-after-sending"),
+]
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_a_create_with_unknown_outcome_then_found_is_a_change_with_a_warning(fake_client, error):
+    fake_client.respond("widget.query", [], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.create", error("widget.create"))
+    engine = make_engine(fake_client, name="w1", size="10G")
+    result = engine.run()
     assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
+    assert result["changed"] is True
+    assert result["before"] is None
+    assert result["after"]["size"] == 10 * G
+    assert len(engine.warnings) == 1
+    assert "the create call got no answer" in engine.warnings[0]
+    assert "showed it exists" in engine.warnings[0]
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_a_create_with_unknown_outcome_not_found_reports_the_error(fake_client, error):
+    fake_client.respond("widget.query", [], [])
+    fake_client.respond("widget.create", error("widget.create"))
+    engine = make_engine(fake_client, name="w1")
+    with pytest.raises(TrueNASError) as info:
+        engine.run()
+    assert info.value.method == "widget.create"
+    assert engine.action == "create widget 'w1'"
+    assert engine.changed is False
+
+
+def test_a_create_not_sent_is_not_looked_up(fake_client):
+    fake_client.respond("widget.query", [])
+    fake_client.respond("widget.create", TrueNASConnectionError("widget.create: the connection is closed (request not "
+                                                                "sent)", method="widget.create", sent=False))
+    engine = make_engine(fake_client, name="w1")
+    with pytest.raises(TrueNASConnectionError):
+        engine.run()
+    assert fake_client.methods == ["widget.query", "widget.create"]
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_an_update_with_unknown_outcome_that_took_effect_is_a_change(fake_client, error):
+    updated = dict(ROW, volsize=20 * G)
+    fake_client.respond("widget.query", [copy.deepcopy(ROW)], [copy.deepcopy(updated)], [copy.deepcopy(updated)])
+    fake_client.respond("widget.update", error("widget.update"))
+    engine = make_engine(fake_client, name="w1", size="20G")
+    result = engine.run()
+    assert result["changed"] is True
+    assert result["after"]["size"] == 20 * G
+    assert "the update call got no answer" in engine.warnings[0]
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_an_update_with_unknown_outcome_not_applied_reports_the_error(fake_client, error):
+    fake_client.respond("widget.query", [copy.deepcopy(ROW)], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.update", error("widget.update"))
+    engine = make_engine(fake_client, name="w1", size="20G")
+    with pytest.raises(TrueNASError):
+        engine.run()
+    assert engine.changed is False
+    assert engine.action == "update widget 'w1'"
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_a_delete_with_unknown_outcome_that_took_effect_is_a_change(fake_client, error):
+    fake_client.respond("widget.query", [copy.deepcopy(ROW)], [])
+    fake_client.respond("widget.delete", error("widget.delete"))
+    engine = make_engine(fake_client, name="w1", state="absent")
+    result = engine.run()
+    assert result["changed"] is True
+    assert result["after"] is None
+    assert "the delete call got no answer" in engine.warnings[0]
+
+
+@pytest.mark.parametrize("error", UNKNOWN_OUTCOMES)
+def test_a_delete_with_unknown_outcome_still_there_reports_the_error(fake_client, error):
+    fake_client.respond("widget.query", [copy.deepcopy(ROW)], [copy.deepcopy(ROW)])
+    fake_client.respond("widget.delete", error("widget.delete"))
+    engine = make_engine(fake_client, name="w1", state="absent")
+    with pytest.raises(TrueNASError):
+        engine.run()
+    assert engine.changed is False

@@ -101,3 +101,14 @@ def test_human(size, expected):
 def test_human_round_trips_through_to_bytes():
     for size in (1024, 10 * GIB, 3 * 1024 ** 4 // 2, 512 * 1024 ** 2):
         assert to_bytes(human(size)) == size
+
+
+@pytest.mark.parametrize("value", ["99999P", "16E", 2 ** 64, "18446744073709551616B", 1e30])
+def test_sizes_above_two_to_the_64_are_refused(value):
+    with pytest.raises(ValueError, match="2\\^64-1"):
+        to_bytes(value, "quota")
+
+
+def test_the_largest_size_is_accepted():
+    assert to_bytes(2 ** 64 - 1) == 2 ** 64 - 1
+    assert to_bytes("15E") == 15 * 1024 ** 6

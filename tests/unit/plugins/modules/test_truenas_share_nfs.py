@@ -77,7 +77,7 @@ def test_unchanged_with_equivalent_values(run_module, nas):
     })
     assert result["changed"] is False
     assert nas.methods == ["sharing.nfs.query"]
-    assert nas.calls[0].params == [[["path", "=", "/mnt/tank/backups"]], {}]
+    assert nas.calls[0].params == [[["path", "in", ["/mnt/tank/backups", "/mnt/tank/backups/"]]], {}]
 
 
 def test_unchanged_when_networks_written_differently(run_module, nas):

@@ -224,6 +224,8 @@ class FakeTrueNAS:
         return self.device_entry(record)
 
     def device_delete(self, device_id, options):
+        if self.power[self.devices[device_id]["vm"]]["state"] in ("RUNNING", "SUSPENDED"):
+            raise call_error("vm.device.delete", "Please stop/resume associated VM before deleting VM device.")
         record = self.devices.pop(device_id)
         if options.get("zvol"):
             name = record["attributes"]["path"][len("/dev/zvol/"):]
@@ -453,6 +455,179 @@ def test_purge_devices_removes_unlisted(run_module, nas, fake_client):
     deleted = [c.params[0] for c in fake_client.calls_to("vm.device.delete")]
     assert deleted == [2, 4]
     assert [d["dtype"] for d in result["vm"]["devices"]] == ["DISK", "NIC"]
+
+
+# ---- devices of a running VM -------------------------------------------------------------------
+
+DROP_ISO = {"name": "web", "memory": 2048, "devices": [
+    {"dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu.iso", "state": "absent"}]}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_removing_a_device_of_a_running_vm_fails_before_any_change(run_module, nas, fake_client, check_mode):
+    seed_web(nas, status=RUNNING)
+    result = run_module(MAIN, dict(DROP_ISO, memory=4096), check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["changed"] is False
+    assert result["msg"] == (
+        "restart_if_needed: is needed to remove CDROM '/mnt/tank/isos/ubuntu.iso' of VM 'web', which is RUNNING: "
+        "TrueNAS removes and changes devices only while the VM is stopped. Set restart_if_needed: true to stop the VM, "
+        "make the change and start it again, or stop the VM first")
+    assert mutations(fake_client) == []
+    assert nas.vms[1]["memory"] == 2048
+
+
+def test_removing_a_device_of_a_running_vm_with_restart_if_needed(run_module, nas, fake_client):
+    seed_web(nas, status=RUNNING)
+    args = dict(DROP_ISO, memory=4096, restart_if_needed=True, wait_timeout=30)
+    result = run_module(MAIN, args)
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert result["restart_required"] is False
+    assert mutations(fake_client) == ["vm.update", "vm.stop", "vm.device.delete", "vm.start"]
+    assert fake_client.calls_to("vm.stop")[0].params == [1, {"force": False, "force_after_timeout": False}]
+    assert result["vm"]["status"]["state"] == "RUNNING"
+    assert [d["dtype"] for d in result["vm"]["devices"]] == ["DISK", "NIC", "DISPLAY"]
+    fake_client.calls.clear()
+    again = run_module(MAIN, args)
+    assert again["changed"] is False
+    assert again["power_cycled"] is False
+    assert mutations(fake_client) == []
+
+
+def test_removing_a_device_of_a_running_vm_in_check_mode(run_module, nas, fake_client):
+    seed_web(nas, status=RUNNING)
+    result = run_module(MAIN, dict(DROP_ISO, restart_if_needed=True), check_mode=True)
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert result["vm"]["status"]["state"] == "RUNNING"
+    assert [d["dtype"] for d in result["vm"]["devices"]] == ["DISK", "NIC", "DISPLAY"]
+    assert mutations(fake_client) == []
+
+
+def test_changing_a_device_of_a_running_vm_needs_the_stop_too(run_module, nas, fake_client):
+    seed_web(nas, status=RUNNING)
+    args = {"name": "web", "devices": [{"dtype": "NIC", "mac": "00:a0:98:aa:bb:cc", "nic_attach": "br1"}]}
+    result = run_module(MAIN, args)
+    assert result["failed"] is True
+    assert "change nic_attach of NIC '00:a0:98:aa:bb:cc'" in result["msg"]
+    assert mutations(fake_client) == []
+
+
+def test_state_stopped_stops_before_removing_devices(run_module, nas, fake_client):
+    seed_web(nas, status=RUNNING)
+    result = run_module(MAIN, dict(DROP_ISO, state="stopped", force_after_timeout=True, wait_timeout=30))
+    assert result["changed"] is True
+    assert result["power_cycled"] is False
+    assert mutations(fake_client) == ["vm.stop", "vm.device.delete"]
+    assert nas.power[1]["state"] == "STOPPED"
+
+
+def test_a_vm_stopped_for_a_failing_device_change_is_started_again(run_module, nas, fake_client):
+    seed_web(nas, status=RUNNING)
+    nas.fail["vm.device.delete"] = call_error("vm.device.delete", "device busy")
+    result = run_module(MAIN, dict(DROP_ISO, restart_if_needed=True, wait_timeout=30))
+    assert result["failed"] is True
+    assert "device busy" in result["msg"]
+    assert "started again" in result["msg"]
+    assert mutations(fake_client) == ["vm.stop", "vm.device.delete", "vm.start"]
+    assert nas.power[1]["state"] == "RUNNING"
+
+
+# ---- devices twice, and runs racing to add them ------------------------------------------------
+
+def seed_two_nics(nas):
+    return nas.add_vm("web", devices=[
+        {"attributes": {"dtype": "NIC", "nic_attach": "br0", "type": "VIRTIO", "mac": "00:a0:98:aa:bb:01"}},
+        {"attributes": {"dtype": "NIC", "nic_attach": "br0", "type": "VIRTIO", "mac": "00:a0:98:aa:bb:02"}},
+    ])
+
+
+def test_a_listed_device_present_twice_is_reported(run_module, nas, fake_client):
+    seed_two_nics(nas)
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
+    assert result["changed"] is False
+    assert mutations(fake_client) == []
+    assert warning_texts(result) == [
+        "VM 'web' has NIC on 'br0' 2 times (device ids 1, 2), but devices lists it once; the extra one is kept. "
+        "Set purge_devices: true to remove it"]
+
+
+def test_a_listed_device_present_twice_is_removed_with_purge_devices(run_module, nas, fake_client):
+    seed_two_nics(nas)
+    args = {"name": "web", "purge_devices": True, "devices": [{"dtype": "NIC", "nic_attach": "br0"}]}
+    result = run_module(MAIN, args)
+    assert result["changed"] is True
+    assert [c.params[0] for c in fake_client.calls_to("vm.device.delete")] == [2]
+    assert [d["id"] for d in result["vm"]["devices"]] == [1]
+    assert run_module(MAIN, args)["changed"] is False
+
+
+def test_two_listed_alike_devices_are_not_duplicates(run_module, nas, fake_client):
+    seed_two_nics(nas)
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}] * 2})
+    assert result["changed"] is False
+    assert warning_texts(result) == []
+
+
+def other_run_adds_nic(nas, vm_id):
+    nas.device_create({"vm": vm_id, "attributes": {"dtype": "NIC", "nic_attach": "br0", "type": "VIRTIO",
+                                                   "mac": "00:a0:98:cc:cc:cc"}})
+
+
+def test_a_device_added_meanwhile_by_another_run_is_not_added_again(run_module, nas, fake_client):
+    """Another run adds the NIC between this run's lookup and its add: the read right before the
+    add finds it, and it is taken as it is."""
+    vm_id = nas.add_vm("web")
+    choices = dict(nas.nic_choices)
+
+    def nic_attach_choices():
+        other_run_adds_nic(nas, vm_id)
+        return choices
+
+    fake_client.respond("vm.device.nic_attach_choices", nic_attach_choices)
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is False
+    assert fake_client.calls_to("vm.device.create") == []
+    assert len(nas.devices) == 1
+
+
+def test_a_failed_add_of_a_device_that_is_there_now_is_converged(run_module, nas, fake_client):
+    vm_id = nas.add_vm("web")
+
+    def create(data):
+        other_run_adds_nic(nas, vm_id)
+        raise validation_error("vm.device.create",
+                               ("vm_device_create.attributes.NIC.mac", "MAC address is already in use", 22))
+
+    fake_client.respond("vm.device.create", create)
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is False
+    assert len(nas.devices) == 1
+
+
+def test_a_device_added_twice_at_once_is_kept_once(run_module, nas, fake_client):
+    """Both runs add the NIC at the same moment: the other run's NIC has the lower id, so this run
+    removes its own again."""
+    vm_id = nas.add_vm("web")
+
+    def create(data):
+        other_run_adds_nic(nas, vm_id)
+        return copy.deepcopy(nas.device_create(data))
+
+    fake_client.respond("vm.device.create", create)
+    result = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
+    assert not result.get("failed"), result["msg"]
+    assert [c.params[0] for c in fake_client.calls_to("vm.device.delete")] == [2]
+    assert [d["attributes"]["mac"] for d in nas.devices.values()] == ["00:a0:98:cc:cc:cc"]
+    fake_client.calls.clear()
+    fake_client.respond("vm.device.create", nas._wrap("vm.device.create", nas.device_create))
+    again = run_module(MAIN, {"name": "web", "devices": [{"dtype": "NIC", "nic_attach": "br0"}]})
+    assert again["changed"] is False
+    assert warning_texts(again) == []
 
 
 def test_check_mode_device_changes_are_predicted(run_module, nas, fake_client):

@@ -7,14 +7,15 @@ import json
 
 import pytest
 
+from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASTimeoutError
 from ansible_collections.nasops.truenas.plugins.modules import truenas_vm_device
 
 from .test_truenas_vm import (
     GIB,
     RUNNING,
     SECRET,
+    SUSPENDED,
     FakeTrueNAS,
-    call_error,
     mutations,
     seed_web,
     validation_error,
@@ -175,15 +176,113 @@ def test_remove_disk_with_its_zvol(run_module, nas, fake_client):
     assert again["changed"] is False
 
 
-def test_remove_from_running_vm_fails_clearly(run_module, nas, fake_client):
+RUNNING_ARGS = {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu.iso", "state": "absent"}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_remove_from_running_vm_fails_before_any_change(run_module, nas, fake_client, check_mode):
     nas.power[1] = dict(RUNNING)
-    nas.fail["vm.device.delete"] = call_error("vm.device.delete",
-                                              "Please stop/resume associated VM before deleting VM device.")
-    result = run_module(MAIN, {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/ubuntu.iso", "state": "absent"})
+    result = run_module(MAIN, RUNNING_ARGS, check_mode=check_mode)
     assert result["failed"] is True
     assert result["changed"] is False
-    assert result["msg"] == ("Failed to delete VM device CDROM '/mnt/tank/isos/ubuntu.iso' of VM 'web': [EFAULT] Please "
-                             "stop/resume associated VM before deleting VM device.")
+    assert result["msg"] == (
+        "restart_if_needed: is needed to remove CDROM '/mnt/tank/isos/ubuntu.iso' of VM 'web', which is RUNNING: "
+        "TrueNAS removes and changes devices only while the VM is stopped. Set restart_if_needed: true to stop the VM, "
+        "make the change and start it again, or stop the VM first")
+    assert mutations(fake_client) == []
+    assert len(nas.devices) == 4
+
+
+def test_remove_from_running_vm_with_restart_if_needed(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, wait_timeout=30))
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert mutations(fake_client) == ["vm.stop", "vm.device.delete", "vm.start"]
+    stop = fake_client.calls_to("vm.stop")[0]
+    assert stop.params == [1, {"force": False, "force_after_timeout": False}]
+    assert stop.job is True
+    assert nas.power[1]["state"] == "RUNNING"
+    assert [d["attributes"]["dtype"] for d in nas.devices.values()] == ["DISK", "NIC", "DISPLAY"]
+    again = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True))
+    assert again["changed"] is False
+    assert again["power_cycled"] is False
+
+
+def test_remove_from_running_vm_in_check_mode_predicts_the_power_cycle(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True), check_mode=True)
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert mutations(fake_client) == []
+
+
+def test_remove_from_suspended_vm_powers_it_off(run_module, nas, fake_client):
+    nas.power[1] = dict(SUSPENDED)
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, wait_timeout=30))
+    assert result["changed"] is True
+    assert mutations(fake_client) == ["vm.poweroff", "vm.device.delete", "vm.start"]
+
+
+def test_a_guest_ignoring_the_shutdown_leaves_the_device(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    nas.stop_leaves_running = True
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, wait_timeout=1))
+    assert result["failed"] is True
+    assert "force_after_timeout" in result["msg"]
+    assert "vm.device.delete" not in mutations(fake_client)
+    assert len(nas.devices) == 4
+
+
+def test_force_after_timeout_is_passed_to_the_stop(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    nas.stop_leaves_running = True
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, force_after_timeout=True, wait_timeout=30))
+    assert result["changed"] is True
+    assert fake_client.calls_to("vm.stop")[0].params == [1, {"force": False, "force_after_timeout": True}]
+
+
+def test_change_on_running_vm_needs_restart_if_needed(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    args = {"vm": "web", "dtype": "NIC", "mac": "00:a0:98:aa:bb:cc", "type": "E1000"}
+    result = run_module(MAIN, args)
+    assert result["failed"] is True
+    assert result["msg"].startswith("restart_if_needed: is needed to change type of NIC '00:a0:98:aa:bb:cc' of VM 'web'")
+    assert mutations(fake_client) == []
+    result = run_module(MAIN, dict(args, restart_if_needed=True, wait_timeout=30))
+    assert result["changed"] is True
+    assert mutations(fake_client) == ["vm.stop", "vm.device.update", "vm.start"]
+    assert result["device"]["type"] == "E1000"
+
+
+def test_a_change_without_answer_on_a_stopped_vm_still_starts_it_again(run_module, nas, fake_client):
+    """The update took effect but its reply never came: confirmed by reading back, and the VM that
+    was stopped for it is started again."""
+    nas.power[1] = dict(RUNNING)
+
+    def update(device_id, data):
+        nas.device_update(device_id, data)
+        raise TrueNASTimeoutError("vm.device.update: no reply within 3 s", method="vm.device.update")
+
+    fake_client.respond("vm.device.update", update)
+    args = {"vm": "web", "dtype": "NIC", "mac": "00:a0:98:aa:bb:cc", "type": "E1000", "restart_if_needed": True,
+            "wait_timeout": 30}
+    result = run_module(MAIN, args)
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is True
+    assert result["power_cycled"] is True
+    assert mutations(fake_client) == ["vm.stop", "vm.device.update", "vm.start"]
+    assert nas.power[1]["state"] == "RUNNING"
+    assert any("the update call got no answer" in w for w in warning_texts(result))
+
+
+def test_adding_to_running_vm_needs_no_stop(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    result = run_module(MAIN, {"vm": "web", "dtype": "CDROM", "path": "/mnt/tank/isos/x.iso"})
+    assert result["changed"] is True
+    assert result["power_cycled"] is False
+    assert "vm.stop" not in mutations(fake_client)
 
 
 def test_missing_vm(run_module, nas, fake_client):
