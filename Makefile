@@ -11,6 +11,10 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
+# Every tool keeps its state inside the checkout, never in ~/.ansible or ~/.cache (see
+# scripts/tool-env.sh, which the scripts source).
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 
 .PHONY: help venv test unit integration playbooks sanity lint molecule demo bench docs build clean
 

@@ -12,6 +12,8 @@
 # Exits non-zero on any lint error, documentation error or Sphinx warning.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/tool-env.sh
+. "$top/scripts/tool-env.sh"
 bin="$top/.venv/bin"
 collection=nasops.truenas
 build=${DOCS_BUILD_DIR:-$top/docs/build}
