@@ -21,6 +21,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache/xdg
 help:
 	@echo "make venv        create or refresh .venv with everything the project needs"
 	@echo "make test        every test: pytest, playbooks, sanity, ansible-lint, molecule"
+	@echo "make playbooks   run the shipped playbooks and every module's EXAMPLES on the simulator"
 	@echo "make demo        build a Kubernetes VM cluster on the simulator, twice"
 	@echo "make sim         run the simulator in the foreground; prints the TRUENAS_* export lines"
 	@echo "                 (stops on Ctrl-C or when make exits; SIM_ARGS='--profile 26' for options)"
@@ -48,6 +49,10 @@ unit: venv
 
 integration: venv
 	$(BIN)/python -m pytest tests/integration
+
+# The shipped playbooks with the example inventory, and every module's EXAMPLES, on the simulator.
+playbooks: venv
+	$(BIN)/python -m pytest -p no:cacheprovider tests/integration/test_shipped_playbooks.py tests/integration/test_examples.py
 
 sanity: venv
 	scripts/sanity.sh
