@@ -40,6 +40,6 @@ def test_every_phony_target_has_a_recipe():
 def test_help_names_every_target_a_user_runs():
     found = recipes()
     help_text = "\n".join(found["help"])
-    missing = [t for t in phony_targets() if t not in ("help", "unit", "integration", "sanity", "lint", "molecule",
-                                                        "clean") and "make %s " % t not in help_text]
+    quiet = ("help", "unit", "integration", "sanity", "lint", "molecule", "clean")  # help itself, clean, and the stages of `make test`
+    missing = [t for t in phony_targets() if t not in quiet and "make %s " % t not in help_text]
     assert missing == []
