@@ -50,9 +50,11 @@ unit: venv
 integration: venv
 	$(BIN)/python -m pytest tests/integration
 
-# The shipped playbooks with the example inventory, and every module's EXAMPLES, on the simulator.
+# The shipped playbooks with the example inventory, every module's EXAMPLES and the examples of the
+# READMEs, on the simulator.
 playbooks: venv
-	$(BIN)/python -m pytest -p no:cacheprovider tests/integration/test_shipped_playbooks.py tests/integration/test_examples.py
+	$(BIN)/python -m pytest -p no:cacheprovider tests/integration/test_shipped_playbooks.py \
+		tests/integration/test_examples.py tests/integration/test_doc_examples.py
 
 sanity: venv
 	scripts/sanity.sh
