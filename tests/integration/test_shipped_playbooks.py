@@ -14,7 +14,6 @@ against a recording stand-in of ``awx.awx.credential_type``.
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
