@@ -6,12 +6,16 @@
 #   2. antsibull-docs collection: reStructuredText for the collection found through
 #      ANSIBLE_COLLECTIONS_PATH (default .venv/collections, where `make venv` links the
 #      checkout as ansible_collections/nasops/truenas), into docs/build/rst.
-#   3. sphinx-build with docs/site/conf.py, warnings treated as errors.
+#   3. docs/site/guides.py: every docs/*.md guide (and the simulator README) into docs/build/rst/guides,
+#      listed under "Guides" on the index.
+#   4. sphinx-build with docs/site/conf.py (Markdown through myst-parser), warnings treated as errors.
 #
 # Environment: DOCS_BUILD_DIR overrides the output directory (default docs/build).
 # Exits non-zero on any lint error, documentation error or Sphinx warning.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/tool-env.sh
+. "$top/scripts/tool-env.sh"
 bin="$top/.venv/bin"
 collection=nasops.truenas
 build=${DOCS_BUILD_DIR:-$top/docs/build}
@@ -25,6 +29,10 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$top/.venv/collectio
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 export ANSIBLE_NOCOLOR=1
 
+python=python3
+if [ -x "$bin/python" ]; then
+    python="$bin/python"
+fi
 for tool in ansible-doc antsibull-docs sphinx-build; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "docs: $tool not found; run 'make venv' (it installs test-requirements.txt)" >&2
@@ -64,6 +72,9 @@ echo "docs: generating reStructuredText into $rst"
 antsibull-docs --config-file "$top/docs/site/antsibull-docs.cfg" collection \
     --use-current --squash-hierarchy --fail-on-error --cleanup everything \
     --dest-dir "$rst" "$collection"
+
+echo "docs: adding the guides (docs/*.md and the simulator README) to the index"
+"$python" "$top/docs/site/guides.py" "$top" "$rst"
 
 echo "docs: building HTML into $html"
 sphinx-build -b html -c "$top/docs/site" -d "$build/doctrees" -W --keep-going -q -n \

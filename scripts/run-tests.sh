@@ -4,6 +4,8 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+# shellcheck source=scripts/tool-env.sh
+. "$top/scripts/tool-env.sh"
 bin="$top/.venv/bin"
 log="$top/.cache/pytest.log"
 mkdir -p "$top/.cache"

@@ -3,6 +3,8 @@
 # ansible_collections/nasops/truenas, with no network access needed for pip's bootstrap.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/tool-env.sh
+. "$top/scripts/tool-env.sh"
 venv="$top/.venv"
 python="$venv/bin/python"
 
@@ -14,7 +16,9 @@ src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_require
 print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
 PY
 )
-cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+# ansible-test reads its cache from ~/.ansible/test: it runs with HOME inside the checkout.
+mkdir -p "$tool_home"
+cache="$tool_home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 if [ ! -f "$cache" ]; then
     mkdir -p "$(dirname "$cache")"
     cat > "$cache" <<'PY'
@@ -55,5 +59,5 @@ for f in tests/sanity/ignore-*.txt; do
     fi
 done
 
-"$venv/bin/ansible-test" sanity --venv --python "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+HOME="$tool_home" "$venv/bin/ansible-test" sanity --venv --python "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
     --color no "$@"

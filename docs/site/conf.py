@@ -4,7 +4,8 @@
 
 scripts/docs.sh generates the reStructuredText sources with antsibull-docs into
 docs/build/rst and builds them with this configuration into docs/build/html.
-The build is offline: references to Ansible's own documentation and to other
+scripts/docs.sh also copies the Markdown guides next to them (guides.py), which
+this configuration reads with myst-parser. The build is offline: references to Ansible's own documentation and to other
 collections are turned into plain links to the published Ansible documentation
 by the ``missing-reference`` handler below instead of being looked up through
 intersphinx.
@@ -23,7 +24,12 @@ title = "nasops.truenas Collection Documentation"
 html_short_title = "nasops.truenas"
 html_title = title
 
-extensions = ["sphinx_antsibull_ext"]
+extensions = ["sphinx_antsibull_ext", "myst_parser"]
+
+# The guides (docs/*.md and a few others, see guides.py) are Markdown, read by myst-parser.
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# Anchors for headings, so that links such as connecting.md#precedence resolve.
+myst_heading_anchors = 4
 
 root_doc = "index"
 pygments_style = "ansible"

@@ -233,7 +233,8 @@ class TrueNASModule(AnsibleModule):
                     option = translate(attribute)
                     items.append(dict(attribute=attribute, option=option, message=message, errno=errno))
                 error["errors"] = items
-                detail = "; ".join("%s: %s" % (i["option"], i["message"]) if i["option"] else i["message"] for i in items)
+                detail = "; ".join("%s: %s" % (i["option"] or i["attribute"], i["message"])
+                                   if i["option"] or i["attribute"] else i["message"] for i in items)
             else:
                 detail = _without_method(exc) if action else str(exc)
             result["error"] = error

@@ -285,7 +285,8 @@ def translate_attribute(attribute, api_map, prefixes=()):
     The first of ``prefixes`` (tuples of parts, ``*`` matching any one part) that matches is
     stripped; then the longest leading API path found in ``api_map`` (API path -> option) is
     replaced by its option, keeping the rest (``security.0``). Leading parts are dropped one at a
-    time until something matches; with no match the stripped attribute is returned.
+    time until something matches. With no match the result is None: the attribute names no
+    option, and error messages show the server's attribute instead of a made-up option name.
     """
     if not attribute:
         return attribute
@@ -300,7 +301,7 @@ def translate_attribute(attribute, api_map, prefixes=()):
             option = api_map.get(".".join(rest[:end]))
             if option is not None:
                 return ".".join([option] + rest[end:])
-    return ".".join(parts)
+    return None
 
 
 class Engine:

@@ -246,9 +246,11 @@ EXAMPLES = r"""
         volblocksize: 16K
         sparse: true
 
-    - name: Grow the volume
+    # A volume can only grow. To grow one, raise its volsize where the playbook sets it, as here;
+    # a second task with the old, smaller size would fail on every later run.
+    - name: An 80 GiB volume for a database disk
       nasops.truenas.truenas_dataset:
-        name: tank/vms/web01-disk0
+        name: tank/vms/db01-disk0
         volsize: 80GiB
 
     - name: An encrypted SMB dataset

@@ -223,6 +223,8 @@ EXAMPLES = r"""
           veto files = /.DS_Store/
           delete veto files = yes
 
+    # Time Machine shares need the Apple SMB2/3 protocol extensions, turned on in the SMB service
+    # (Services > SMB > Advanced Settings in the web UI).
     - name: Time Machine target limited to 1 TiB
       nasops.truenas.truenas_share_smb:
         name: backups-mac
@@ -237,10 +239,12 @@ EXAMPLES = r"""
           enable: true
           watch_list: [finance, hr]
 
-    - name: Rename a share
+    # A rename in a play that also creates the share under its old name would create it again on
+    # the next run; rename shares made elsewhere, or change the name where the play creates it.
+    - name: Rename an existing share; later runs find it under its new name
       nasops.truenas.truenas_share_smb:
-        name: docs
-        new_name: documents
+        name: scans
+        new_name: scanned-documents
 
     - name: Remove a share
       nasops.truenas.truenas_share_smb:

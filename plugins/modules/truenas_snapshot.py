@@ -68,6 +68,15 @@ options:
         TrueNAS refuses the rollback instead.
     type: bool
     default: false
+  defer:
+    description:
+      - With O(state=absent), delete the snapshot even when it has clones or holds, the way C(zfs destroy -d)
+        does. A snapshot without clones or holds is deleted at once; one with them is marked for deferred
+        destruction and TrueNAS deletes it when its last clone and hold are gone. A snapshot already marked counts
+        as absent.
+      - Without it, TrueNAS refuses to delete a snapshot that has clones, and the module fails naming this option.
+    type: bool
+    default: false
   clone_to:
     description:
       - Full name of a dataset to create as a clone of this snapshot, in the same pool, such as V(tank/apps-test).
@@ -108,10 +117,11 @@ EXAMPLES = r"""
         rollback: true
         destroy_newer: true
 
-    - name: Remove the snapshot from the dataset and its children
+    - name: Remove the snapshot from the dataset and its children; it has a clone, so defer it
       nasops.truenas.truenas_snapshot:
         name: tank/apps@before-upgrade
         recursive: true
+        defer: true
         state: absent
 """
 
@@ -196,6 +206,7 @@ def argument_spec():
         rollback=dict(type="bool", default=False),
         destroy_newer=dict(type="bool", default=False),
         clone_to=dict(type="str"),
+        defer=dict(type="bool", default=False),
     )
 
 

@@ -35,7 +35,7 @@ ENV_TO_OPTION = {
     "TRUENAS_API_KEY": "api_key",
     "TRUENAS_USERNAME": "username",
     "TRUENAS_PASSWORD": "password",
-    "TRUENAS_VALIDATE_CERTS": "validate_certs",
+    "TRUENAS_VALIDATE_CERTS": "validate_certs",  # from the inverted "insecure" field
     "TRUENAS_CA_PATH": "ca_path",
 }
 
@@ -235,7 +235,7 @@ def test_identity(credential_type):
 
 def test_input_fields_in_order(credential_type):
     assert [field["id"] for field in credential_type["inputs"]["fields"]] == [
-        "host", "url", "api_key", "username", "password", "validate_certs", "ca_data",
+        "host", "url", "api_key", "username", "password", "insecure", "ca_data",
     ]
     assert credential_type["inputs"]["required"] == []
 
@@ -244,10 +244,11 @@ def test_types_and_secret_flags(credential_type):
     fields = fields_by_id(credential_type)
     assert dict((name, field.get("type")) for name, field in fields.items()) == {
         "host": "string", "url": "string", "api_key": "string", "username": "string",
-        "password": "string", "validate_certs": "boolean", "ca_data": "string",
+        "password": "string", "insecure": "boolean", "ca_data": "string",
     }
     assert sorted(name for name, field in fields.items() if field.get("secret")) == ["api_key", "password"]
-    assert fields["validate_certs"]["default"] is True
+    assert fields["insecure"]["default"] is False
+    assert "password" in fields["username"]["help_text"] and "API key" in fields["username"]["help_text"]
     assert fields["ca_data"]["multiline"] is True
     for name, field in fields.items():
         assert field["label"] and field["help_text"], name
@@ -261,7 +262,7 @@ def test_injectors(credential_type):
         "TRUENAS_API_KEY": "{{ api_key }}",
         "TRUENAS_USERNAME": "{{ username }}",
         "TRUENAS_PASSWORD": "{{ password }}",
-        "TRUENAS_VALIDATE_CERTS": "{{ validate_certs | lower }}",
+        "TRUENAS_VALIDATE_CERTS": "{% if insecure %}false{% else %}true{% endif %}",
         "TRUENAS_CA_PATH": "{% if ca_data %}{{ tower.filename.ca }}{% endif %}",
     }
     assert "extra_vars" not in credential_type["injectors"]
@@ -271,7 +272,7 @@ def test_injectors(credential_type):
 
 
 def test_api_key_credential_without_ca(credential_type, tmp_path):
-    env = awx_inject(credential_type, {"host": "nas.example.com", "api_key": API_KEY, "validate_certs": True}, tmp_path)
+    env = awx_inject(credential_type, {"host": "nas.example.com", "api_key": API_KEY, "insecure": False}, tmp_path)
     assert env == {
         "TRUENAS_HOST": "nas.example.com",
         "TRUENAS_URL": "",
@@ -286,7 +287,7 @@ def test_api_key_credential_without_ca(credential_type, tmp_path):
 def test_password_credential_with_ca_file(credential_type, tmp_path):
     inputs = {
         "url": "wss://nas.example.com:8443/api/current", "username": "automation", "password": PASSWORD,
-        "validate_certs": False, "ca_data": CA_PEM,
+        "insecure": True, "ca_data": CA_PEM,
     }
     env = awx_inject(credential_type, inputs, tmp_path)
     ca_path = Path(env.pop("TRUENAS_CA_PATH"))
@@ -302,18 +303,27 @@ def test_password_credential_with_ca_file(credential_type, tmp_path):
     assert ca_path.read_text() == CA_PEM
 
 
-def test_boolean_left_out_of_a_credential_is_injected_as_false(credential_type, tmp_path):
-    # AWX's rule for missing booleans; docs/awx.md tells API users to always set validate_certs.
+def test_credential_that_leaves_out_insecure_verifies_certificates(credential_type, tmp_path):
+    # AWX injects a boolean left out of a credential as false (awx_inject does the same): a
+    # credential created through the API without the field must still verify certificates.
     env = awx_inject(credential_type, {"host": "nas.example.com", "api_key": API_KEY}, tmp_path)
-    assert env["TRUENAS_VALIDATE_CERTS"] == "false"
+    assert env["TRUENAS_VALIDATE_CERTS"] == "true"
+
+
+def test_every_boolean_field_defaults_to_what_awx_injects_when_missing(credential_type):
+    # The form's default and AWX's missing-boolean value (false) must agree, or a credential's
+    # behaviour depends on whether it was made in the web UI or through the API.
+    for field in credential_type["inputs"]["fields"]:
+        if field.get("type") == "boolean":
+            assert field.get("default", False) is False, field["id"]
 
 
 def test_injected_values_are_valid_ansible_booleans(credential_type, tmp_path):
     from ansible.module_utils.parsing.convert_bool import boolean
 
-    for value in (True, False):
-        env = awx_inject(credential_type, {"host": "nas", "validate_certs": value}, tmp_path)
-        assert boolean(env["TRUENAS_VALIDATE_CERTS"], strict=True) is value
+    for insecure in (True, False):
+        env = awx_inject(credential_type, {"host": "nas", "insecure": insecure}, tmp_path)
+        assert boolean(env["TRUENAS_VALIDATE_CERTS"], strict=True) is (not insecure)
 
 
 # ---- agreement with the documented connection options -----------------------------------------
@@ -461,10 +471,12 @@ def collection_imports():
 
 
 @pytest.mark.parametrize("inputs, endpoint, auth", [
-    ({"host": "nas.example.com", "api_key": API_KEY, "validate_certs": True},
+    ({"host": "nas.example.com", "api_key": API_KEY, "insecure": False},
+     "wss://nas.example.com/api/current", "api_key"),
+    ({"host": "nas.example.com", "api_key": API_KEY},
      "wss://nas.example.com/api/current", "api_key"),
     ({"url": "wss://nas.example.com:8443/api/current", "username": "automation", "password": PASSWORD,
-      "validate_certs": False, "ca_data": CA_PEM},
+      "insecure": True, "ca_data": CA_PEM},
      "wss://nas.example.com:8443/api/current", "password"),
 ])
 def test_injected_environment_configures_the_modules(credential_type, tmp_path, monkeypatch, capsys,
@@ -487,7 +499,7 @@ def test_injected_environment_configures_the_modules(credential_type, tmp_path, 
     settings = ConnectionSettings.from_mapping(module.params)
     assert settings.endpoint == endpoint
     assert settings.auth.NAME == auth
-    assert settings.validate_certs is inputs["validate_certs"]
+    assert settings.validate_certs is not inputs.get("insecure", False)
     assert settings.ca_path == (env["TRUENAS_CA_PATH"] or None)
 
 

@@ -96,3 +96,16 @@ def test_references_outside_the_collection_point_to_the_ansible_docs(site):
     for page in sorted(site.glob("*.html")):
         for target in re.findall(r'href="(https://docs\.ansible\.com/[^"#]+)', page.read_text()):
             assert target.startswith("https://docs.ansible.com/ansible/latest/"), (page.name, target)
+
+
+def test_every_guide_has_a_page_linked_from_the_index(site):
+    """Every docs/*.md, and the simulator README, is a page of the site listed on the index."""
+    index = (site / "index.html").read_text()
+    names = sorted(path.stem for path in (ROOT / "docs").glob("*.md")) + ["simulator"]
+    for name in ("inventory", "awx", "performance", "architecture", "development"):
+        assert name in names
+    missing = [name for name in names
+               if not (site / "guides" / ("%s.html" % name)).is_file() or 'href="guides/%s.html"' % name not in index]
+    assert missing == []
+    awx = (site / "guides" / "awx.html").read_text()
+    assert "https://github.com/nasops/truenas/blob/main/extensions/awx/truenas_credential_type.yml" in awx

@@ -6,18 +6,48 @@ Once listening it prints one JSON line on stdout::
      "password": "...", "api_key": "1-...", "profile": "25.10"}
 
 and runs until SIGTERM/SIGINT, until its parent process exits, or for ``--max-lifetime`` seconds.
+
+With ``--print-env`` it prints shell lines instead, to paste into another shell (or ``eval``)::
+
+    unset TRUENAS_HOST TRUENAS_PORT TRUENAS_PASSWORD TRUENAS_OTP_TOKEN TRUENAS_VALIDATE_CERTS
+    export TRUENAS_URL='wss://127.0.0.1:PORT/api/current'
+    export TRUENAS_USERNAME='admin'
+    export TRUENAS_API_KEY='1-...'
+    export TRUENAS_CA_PATH='/tmp/truenas-sim-.../ca.pem'
+    # truenas-sim 25.10, pid N: stops on Ctrl-C or SIGTERM, when its parent process (pid P) exits, ...
 """
 import argparse
 import asyncio
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 
 from . import profiles
 
 PARENT_POLL = 1.0
+# Connection variables the printed environment clears: each would otherwise compete with the
+# simulator's (TRUENAS_HOST and TRUENAS_URL exclude each other; a password with an API key).
+CLEARED_VARIABLES = ("TRUENAS_HOST", "TRUENAS_PORT", "TRUENAS_PASSWORD", "TRUENAS_OTP_TOKEN", "TRUENAS_VALIDATE_CERTS")
+
+
+def env_lines(info, pid, parent, max_lifetime):
+    """Shell lines that point the collection's modules at a running simulator (``--print-env``)."""
+    values = [("TRUENAS_URL", info["url"]), ("TRUENAS_USERNAME", info["username"]),
+              ("TRUENAS_API_KEY", info["api_key"])]
+    cleared = list(CLEARED_VARIABLES)
+    if info.get("ca_file"):
+        values.append(("TRUENAS_CA_PATH", info["ca_file"]))
+    else:
+        cleared.append("TRUENAS_CA_PATH")
+    lines = ["unset %s" % " ".join(cleared)]
+    lines += ["export %s=%s" % (name, shlex.quote(str(value))) for name, value in values]
+    lifetime = "after %g s (--max-lifetime)" % max_lifetime if max_lifetime else "never on its own"
+    lines.append("# truenas-sim %s, pid %d: stops on Ctrl-C or SIGTERM, when its parent process (pid %d) exits, "
+                 "or %s" % (info["profile"], pid, parent, lifetime))
+    return lines
 
 
 def _range(text):
@@ -83,6 +113,8 @@ def build_parser():
                    help="seconds a failed OTP or token login waits before answering (default 1-2)")
     p.add_argument("--max-lifetime", type=_seconds, default=3600.0, metavar="SECONDS",
                    help="stop after SECONDS (default 3600; 0 = no limit)")
+    p.add_argument("--print-env", action="store_true",
+                   help="print 'export TRUENAS_...' shell lines for the collection instead of the JSON line")
     p.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return p
 
@@ -119,7 +151,10 @@ async def run(args):
                 stop.set()
 
     watcher = asyncio.ensure_future(watch_parent())
-    sys.stdout.write(json.dumps(server.info()) + "\n")
+    if args.print_env:
+        sys.stdout.write("\n".join(env_lines(server.info(), os.getpid(), parent, args.max_lifetime)) + "\n")
+    else:
+        sys.stdout.write(json.dumps(server.info()) + "\n")
     sys.stdout.flush()
     await stop.wait()
     watcher.cancel()

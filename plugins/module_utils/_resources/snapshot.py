@@ -12,6 +12,11 @@ Rollback rule: rolling back is a change when the dataset has snapshots newer tha
 when the data of the dataset itself (``usedbydataset``) differs from what the snapshot references
 (``referenced``), which means data was written or removed since the snapshot was taken. When the
 server does not report ``usedbydataset``, only newer snapshots count.
+
+Deferred deletion: with ``defer``, ``state: absent`` asks the server for a deferred destroy
+(``zfs destroy -d``). A snapshot without clones or holds goes at once; one with clones or holds
+is only marked (``defer_destroy``) and goes when the last of them does. A snapshot already
+marked counts as absent, so the run after the mark is no change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +35,9 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.dataset 
     valid_dataset_name,
 )
 
-SNAPSHOT_PROPERTIES = ("creation", "used", "referenced", "written", "clones", "userrefs")
+SNAPSHOT_PROPERTIES = ("creation", "used", "referenced", "written", "clones", "userrefs", "defer_destroy")
+# Validation attributes of the delete call's options, which are module options but not fields.
+_DELETE_OPTION_ATTRIBUTES = {"options.defer": "defer", "options.recursive": "recursive"}
 _SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.: -]+$")
 
 
@@ -64,6 +71,13 @@ def clones_value(prop):
     if not value:
         return []
     return sorted(item for item in str(value).split(",") if item)
+
+
+def deferred(raw):
+    """Whether a raw snapshot record is marked for deferred destruction."""
+    prop = (raw.get("properties") or {}).get("defer_destroy")
+    value = prop_value(prop)
+    return value is True or str(value).lower() == "on"
 
 
 def txg_value(value):
@@ -119,6 +133,8 @@ class SnapshotResource(Resource):
 
     def validate(self, desired, params):
         absent = params.get("state") == "absent"
+        if params.get("defer") and not absent:
+            raise OptionError("defer", "only applies with state: absent")
         for option in ("rollback", "clone_to"):
             if params.get(option) and absent:
                 raise OptionError(option, "cannot be combined with state: absent")
@@ -152,6 +168,8 @@ class SnapshotResource(Resource):
         self.use_namespace(ctx.caps)
         raw = ctx.client.get_one(self.method("query"), self.query_filters(ctx.desired), self.query_options())
         if ctx.params.get("state") == "absent":
+            if raw is not None and ctx.params.get("defer") and deferred(raw):
+                return None
             return raw
         if raw is None:
             self.created = True
@@ -178,9 +196,22 @@ class SnapshotResource(Resource):
         return [data]
 
     def delete_params(self, ctx, record):
+        options = {}
+        if ctx.params.get("defer"):
+            options["defer"] = True
         if ctx.params.get("recursive"):
-            return [record["id"], {"recursive": True}]
+            options["recursive"] = True
+        if options:
+            return [record["id"], options]
         return [record["id"]]
+
+    # ---- errors ------------------------------------------------------------------------------
+
+    def option_for(self, attribute):
+        """Validation attributes of the delete options name the module option that sets them."""
+        if attribute in _DELETE_OPTION_ATTRIBUTES:
+            return _DELETE_OPTION_ATTRIBUTES[attribute]
+        return Resource.option_for(self, attribute)
 
     def post_apply(self, ctx, after):
         changed = False

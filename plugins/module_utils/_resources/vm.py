@@ -78,7 +78,13 @@ def parse_mib(value):
     elif isinstance(value, str) and value.strip().isdigit():
         mib = int(value.strip())
     else:
-        size = to_bytes(value)
+        try:
+            size = to_bytes(value)
+        except ValueError as exc:
+            if "bytes" not in str(exc):
+                raise
+            # to_bytes's message speaks of bytes; here a bare number means MiB.
+            raise ValueError("%r is not a valid size: use a number of MiB, or a size such as 4G or 512MiB" % (value,))
         if size % MIB:
             raise ValueError("%r is not a whole number of MiB" % (value,))
         mib = size // MIB

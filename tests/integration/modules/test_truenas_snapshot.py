@@ -160,3 +160,44 @@ def test_bad_input_names_the_option_and_changes_nothing(sim, run, args, message)
     real = run(args)
     assert real["msg"].startswith(message)
     assert (snapshots(sim), datasets(sim)) == before
+
+
+def test_delete_with_a_clone_needs_defer_and_defer_is_idempotent(sim, run, run_inproc):
+    ns = namespace(sim)
+    assert run({"name": "tank/media@base", "clone_to": "tank/media-copy"})["changed"] is True
+    delete = {"name": "tank/media@base", "state": "absent"}
+
+    refused = run(delete)
+    assert refused["failed"] is True
+    # The server's attribute (options.defer) names the module option that sets it.
+    assert refused["msg"].startswith("Failed to delete snapshot 'tank/media@base': defer: Please set this attribute")
+    assert [e["option"] for e in refused["error"]["errors"]] == ["defer"]
+    assert "tank/media@base" in snapshots(sim)
+
+    deferred = dict(delete, defer=True)
+    assert run(deferred, check=True)["changed"] is True
+    assert snapshots(sim)["tank/media@base"].get("defer_destroy") is False
+    sim.reset_counters()
+    assert run(deferred)["changed"] is True
+    assert [c["params"] for c in sim.calls(ns + ".delete")] == [["tank/media@base", {"defer": True}]]
+    # Marked, kept while the clone exists; marked counts as absent.
+    assert snapshots(sim)["tank/media@base"]["defer_destroy"] is True
+    assert run(deferred, check=True)["changed"] is False
+    assert run(deferred)["changed"] is False
+    assert len(sim.calls(ns + ".delete")) == 1
+
+    assert run_inproc("truenas_dataset", {"name": "tank/media-copy", "state": "absent"})["changed"] is True
+    assert snapshots(sim) == {}
+
+
+def test_defer_without_a_clone_deletes_at_once(sim, run):
+    assert run({"name": "tank/media@plain"})["changed"] is True
+    assert run({"name": "tank/media@plain", "state": "absent", "defer": True})["changed"] is True
+    assert snapshots(sim) == {}
+
+
+def test_defer_needs_state_absent(sim, run):
+    result = run({"name": "tank/media@x", "defer": True}, check=True)
+    assert result["failed"] is True
+    assert result["msg"] == "defer: only applies with state: absent"
+    assert snapshots(sim) == {}

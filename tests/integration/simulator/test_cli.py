@@ -198,3 +198,92 @@ def test_unreadable_state_file(tmp_path):
     result = run("--state", str(state), "--no-tls")
     assert result.returncode == 2
     assert "truenas-sim: error: state file %s is not readable" % state in result.stderr
+
+
+def read_lines_until_comment(stream, timeout=30):
+    """The lines ``--print-env`` prints, up to and including its closing comment."""
+    import select
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([stream], [], [], 0.1)[0]:
+            # The simulator writes every line with one flush: read them all, blocking.
+            for line in stream:
+                lines.append(line.rstrip("\n"))
+                if line.startswith("#"):
+                    return lines
+            break
+    raise AssertionError("no complete --print-env output: %r" % lines)
+
+
+def test_print_env_lines_configure_the_modules(tmp_path):
+    """The printed lines, pasted into a shell, are all a module needs to reach the simulator."""
+    proc = subprocess.Popen([SIM_SCRIPT, "--print-env", "--max-lifetime", "120"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = read_lines_until_comment(proc.stdout)
+        assert lines[0] == "unset TRUENAS_HOST TRUENAS_PORT TRUENAS_PASSWORD TRUENAS_OTP_TOKEN TRUENAS_VALIDATE_CERTS"
+        assert [line.split("=", 1)[0] for line in lines[1:-1]] == [
+            "export TRUENAS_URL", "export TRUENAS_USERNAME", "export TRUENAS_API_KEY", "export TRUENAS_CA_PATH"]
+        assert lines[-1].startswith("# truenas-sim 25.10, pid %d: stops on Ctrl-C or SIGTERM, when its parent "
+                                    "process (pid %d) exits" % (proc.pid, os.getpid()))
+        script = tmp_path / "env.sh"
+        script.write_text("\n".join(lines) + "\n")
+        root = os.path.dirname(os.path.dirname(os.path.dirname(SIM_SCRIPT)))
+        env = dict(os.environ, TRUENAS_HOST="nas.example.com", TRUENAS_PASSWORD="stale",
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(root, ".venv", "collections"),
+                   ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1")
+        ansible = os.path.join(root, ".venv", "bin", "ansible")
+        result = subprocess.run(["bash", "-c", '. "$1" && exec "$2" localhost -m nasops.truenas.truenas_system_info',
+                                 "sh", str(script), ansible], env=env, capture_output=True, text=True,
+                                timeout=120, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert '"version": "25.10.5"' in result.stdout or "25.10.5" in result.stdout, result.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def test_print_env_without_tls_clears_the_ca_path():
+    proc = subprocess.Popen([SIM_SCRIPT, "--print-env", "--no-tls", "--max-lifetime", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = read_lines_until_comment(proc.stdout)
+        assert "TRUENAS_CA_PATH" in lines[0].split()
+        assert [line for line in lines if line.startswith("export TRUENAS_URL=")][0].startswith("export TRUENAS_URL=ws://")
+        assert not any(line.startswith("export TRUENAS_CA_PATH") for line in lines)
+        assert lines[-1].endswith("or never on its own")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def test_make_sim_prints_the_environment_and_stops_with_make():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(SIM_SCRIPT)))
+    env = dict((k, v) for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL"))
+    make = subprocess.Popen(["make", "--no-print-directory", "-s", "-C", root, "sim", "SIM_ARGS=--no-tls --profile 26"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)
+    try:
+        lines = read_lines_until_comment(make.stdout, timeout=120)
+        url = [line for line in lines if line.startswith("export TRUENAS_URL=")][0].split("=", 1)[1].strip("'")
+        pid = int(lines[-1].split("pid ", 1)[1].split(":", 1)[0])
+        assert lines[-1].startswith("# truenas-sim 26, pid %d: stops on Ctrl-C or SIGTERM, when its parent "
+                                    "process (pid %d) exits" % (pid, make.pid))
+        assert not port_closed(port_of(url))
+        make.kill()  # make goes away without passing anything on: the simulator notices and stops
+        make.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not gone(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail("the simulator outlived make")
+            time.sleep(0.1)
+        assert port_closed(port_of(url))
+    finally:
+        if make.poll() is None:
+            make.kill()
+            make.wait(timeout=10)
+        make.stdout.close()

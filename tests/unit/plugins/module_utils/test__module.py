@@ -541,3 +541,12 @@ def test_dict_options_still_accept_dicts(run_module):
     assert result.get("failed") is not True
     assert result["params"]["audit"] == {"enable": True}
     assert result["params"]["devices"][0]["usb"] == {"vendor_id": "0x1"}
+
+
+def test_fail_from_error_unmapped_attribute_shows_the_server_attribute(run_module, wire_error):
+    # An attribute that no option sets is shown as the server names it, never as a made-up option.
+    exc = wire_error("sharing.nfs.update", "user_not_found")
+    result = run_module(failing_main(exc, option_map={"comment": "comment"}), {})
+    assert result["msg"] == "sharingnfs_update.maproot_user: User not found: nobody2"
+    assert result["error"]["errors"][0]["option"] is None
+    assert result["error"]["errors"][0]["attribute"] == "sharingnfs_update.maproot_user"

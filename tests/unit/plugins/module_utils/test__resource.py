@@ -397,9 +397,9 @@ def test_ambiguous_identity_is_an_error(fake_client):
     ("data.tags.0", "tags.0"),
     ("data.extra.ro", "read_only"),
     ("attributes.DISPLAY.password", "secret"),
-    ("data.unknown_key", "unknown_key"),
+    ("data.unknown_key", None),
     ("somewhere.volsize", "size"),
-    ("id", "id"),
+    ("id", None),
     ("", ""),
     (None, None),
 ])

@@ -978,7 +978,7 @@ def test_absent_when_missing_and_check_mode(run_module, nas, fake_client):
 @pytest.mark.parametrize("args, message", [
     ({"memory": 16}, "memory: must be at least 20 MiB, got 16 MiB"),
     ({"memory": "1.5K"}, "memory: '1.5K' is not a whole number of MiB"),
-    ({"memory": "lots"}, "memory: 'lots' is not a valid size (for example 10G, 512MiB, 1.5T or a number of bytes)"),
+    ({"memory": "lots"}, "memory: 'lots' is not a valid size: use a number of MiB, or a size such as 4G or 512MiB"),
     ({"memory": 512, "min_memory": "1G"}, "min_memory: 1024 MiB is more than memory (512 MiB)"),
     ({"memory": 512, "vcpus": 16, "cores": 4, "threads": 4},
      "vcpus: vcpus x cores x threads = 16 x 4 x 4 = 256 is more than the 255 virtual CPUs TrueNAS supports"),

@@ -125,6 +125,7 @@ def test_desired_and_label():
     ({"state": "absent", "rollback": True}, "rollback: cannot be combined with state: absent"),
     ({"state": "absent", "clone_to": "tank/c"}, "clone_to: cannot be combined with state: absent"),
     ({"destroy_newer": True}, "destroy_newer: only applies with rollback: true"),
+    ({"defer": True}, "defer: only applies with state: absent"),
     ({"clone_to": "backup/c"}, "clone_to: 'backup/c' is not in pool 'tank'; a clone must be in the pool of its snapshot"),
     ({"clone_to": "tank"}, "clone_to: 'tank' is a pool name; give the full name of the new dataset"),
     ({"clone_to": "tank/a"}, "clone_to: 'tank/a' is the dataset of the snapshot itself"),
@@ -160,3 +161,7 @@ def test_error_attributes_map_to_options():
     resource = SnapshotResource()
     assert resource.option_for("snapshot_create.name") == "name"
     assert resource.option_for("data.PoolSnapshotCreateWithName.dataset") == "dataset"
+    assert resource.option_for("options.defer") == "defer"
+    assert resource.option_for("options.recursive") == "recursive"
+    # No module option of that name: no made-up option.
+    assert resource.option_for("options.unknown") is None

@@ -41,6 +41,10 @@ def test_parse_mib(value, mib):
     ("100K", "'100K' is not a whole number of MiB"),
     (True, "expected a size in MiB or such as 4G, got True"),
     ("-1G", "size must not be negative, got '-1G'"),
+    # A bare number means MiB here, so the message must not speak of bytes.
+    ("4 gigs", "'4 gigs' is not a valid size: use a number of MiB, or a size such as 4G or 512MiB"),
+    ("4.5", "'4.5' is not a valid size: use a number of MiB, or a size such as 4G or 512MiB"),
+    ([4], "[4] is not a valid size: use a number of MiB, or a size such as 4G or 512MiB"),
 ])
 def test_parse_mib_errors(value, message):
     with pytest.raises(ValueError) as err:
