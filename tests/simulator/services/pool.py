@@ -38,6 +38,8 @@ Seed sections read here::
         temperature: 34                 # Celsius, reported by disk.temperatures
         smart_tests:                    # newest first; reported by smart.test.results
           - {description: Short offline, status: SUCCESS, lifetime: 12345}
+        smart_fail: false               # true: SMART tests fail, attributes show reallocated sectors (25.04)
+        smart_durations: {SHORT: 1.0}   # seconds a simulated test of each type takes (25.04, services/smart.py)
     pools:                              # list
       - name: tank                      # required
         topology:
@@ -156,6 +158,9 @@ def load_disks(state, seed):
             "enclosure": entry.get("enclosure"),
             "temperature": entry.get("temperature"),
             "smart_tests": list(entry.get("smart_tests") or []),
+            "smart_fail": bool(entry.get("smart_fail", False)),
+            "smart_durations": entry.get("smart_durations"),
+            "smart_running": None,
             "expiretime": _storage().parse_time(entry.get("expiretime")),
         }
 
@@ -675,6 +680,8 @@ def disk_temperatures(ctx, names=None, include_thresholds=False):
 @method("smart.test.results")
 def smart_test_results(ctx, filters=None, options=None):
     """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}."""
+    from . import smart
+    smart.settle(ctx.state)
     items = []
     for name in sorted(disks(ctx.state), key=lambda n: (len(n), n)):
         tests = []
@@ -688,7 +695,7 @@ def smart_test_results(ctx, filters=None, options=None):
                 "lba_of_first_error": test.get("lba_of_first_error"),
                 "power_on_hours_ago": int(test.get("power_on_hours_ago", 0)),
             })
-        items.append({"disk": name, "tests": tests, "current_test": None})
+        items.append({"disk": name, "tests": tests, "current_test": smart.current_test(disks(ctx.state)[name])})
     filters, options = _query_args(filters, options)
     return _filter_list(items, filters, options)
 
