@@ -51,3 +51,28 @@ def test_alert_list(sim, c):
                                   for a in alerts])
     c.request("pool.scrub.run", "nope")
     assert "ScrubNotStarted" in [a["klass"] for a in c.request("alert.list")]
+
+
+def test_realtime_event_source(sim, c):
+    sim.run(lambda: sim.state.data.__setitem__("realtime_interval", 0.05))
+    sub = c.request("core.subscribe", "reporting.realtime")
+    event = c.wait_event(lambda m: m.get("params", {}).get("collection") == "reporting.realtime", timeout=5)
+    fields = event["params"]["fields"]
+    assert event["params"]["msg"] == "added"
+    assert set(fields) == {"cpu", "disks", "interfaces", "memory", "zfs", "pools"}
+    assert 0 <= fields["cpu"]["cpu"]["usage"] <= 100
+    assert len([k for k in fields["cpu"] if k != "cpu"]) == sim.state_dump("system")["config"]["cores"]
+    assert fields["memory"]["physical_memory_total"] == sim.state_dump("system")["config"]["physmem"]
+    assert "enp1s0" in fields["interfaces"]
+    assert sorted(fields["pools"]) == ["backup", "tank"]
+    spec = dict(schema_fields())
+    jsonschema.validate(fields, spec)
+    c.request("core.unsubscribe", sub)
+
+
+def schema_fields():
+    import json
+    import os
+    path = os.path.join(os.path.dirname(schema.__file__), "schemas", "_index.additions.json")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["events"]["reporting.realtime"]["fields"]

@@ -1,4 +1,5 @@
-"""Updates and alerts: ``update.status`` (25.10+), ``update.check_available`` (25.04) and ``alert.list``.
+"""Updates, alerts and realtime statistics: ``update.status`` (25.10+), ``update.check_available``
+(25.04), ``alert.list`` and the ``reporting.realtime`` event source (see the end of this file).
 
 ``update.status`` never raises (``methods-more.md``): a failure is ``code: ERROR`` with
 ``{errname, reason}``. 25.04 has no ``update.status``; its ``update.check_available`` answers
@@ -22,6 +23,7 @@ import hashlib
 import time
 import uuid
 
+from .. import registry
 from ..registry import method, seed_loader
 
 LEVELS = ("CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO")
@@ -118,3 +120,100 @@ def alert_list(ctx):
                for key, alert in alerts.items()]
     return sorted(entries, key=lambda a: (LEVELS.index(a["level"]) if a["level"] in LEVELS else len(LEVELS),
                                           a["datetime"]["$date"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# reporting.realtime: an event source (``core.subscribe("reporting.realtime")`` or
+# ``"reporting.realtime:{\"interval\": 5}"``); every ``interval`` seconds (default 2, minimum 2;
+# shortened by ``state.data["realtime_interval"]`` for tests) a ``collection_update`` with msg
+# ``added`` and the statistics in ``fields``, to the subscribing connection only, until it
+# unsubscribes or closes. Values are plausible and vary per tick; they are not measured.
+
+REALTIME = "reporting.realtime"
+
+
+def _wave(seed, tick, low, high):
+    """A deterministic value between ``low`` and ``high`` that changes every tick."""
+    digest = hashlib.sha256(("%s/%d" % (seed, tick)).encode()).digest()
+    return low + (high - low) * digest[0] / 255.0
+
+
+def realtime_fields(state, tick):
+    from . import pool as pools_service
+    config = ((state.data.get("system") or {}).get("config") or {})
+    cores = int(config.get("cores") or 4)
+    cpu = {"cpu": {"usage": round(_wave("cpu", tick, 2, 35), 2), "temp": round(_wave("temp", tick, 38, 52), 1)}}
+    for index in range(cores):
+        cpu["cpu%d" % index] = {"usage": round(_wave("cpu%d" % index, tick, 0, 60), 2), "temp": None}
+    physmem = int(config.get("physmem") or 8 * 1024 ** 3)
+    arc = physmem // 2
+    memory = {"arc_size": arc, "arc_free_memory": physmem // 8, "arc_available_memory": physmem // 6,
+              "physical_memory_total": physmem, "physical_memory_available": int(physmem * _wave("mem", tick, 0.3, 0.4))}
+    network = ((state.data.get("network") or {}).get("config") or {})
+    names = [i["name"] for i in network.get("interfaces") or [{"name": "enp1s0"}]]
+    names += [b["name"] for b in network.get("bridges") or []]
+    interfaces = dict((name, {"link_state": "LINK_STATE_UP", "speed": 10000,
+                              "received_bytes_rate": round(_wave("rx" + name, tick, 1e3, 5e6), 1),
+                              "sent_bytes_rate": round(_wave("tx" + name, tick, 1e3, 2e6), 1)}) for name in names)
+    disks = {"busy": round(_wave("busy", tick, 0, 20), 2), "read_bytes": round(_wave("rb", tick, 0, 8e7), 1),
+             "write_bytes": round(_wave("wb", tick, 0, 4e7), 1), "read_ops": round(_wave("ro", tick, 0, 800), 1),
+             "write_ops": round(_wave("wo", tick, 0, 400), 1)}
+    zfs_keys = ("demand_accesses_per_second", "demand_data_accesses_per_second",
+                "demand_metadata_accesses_per_second", "demand_data_hits_per_second", "demand_data_io_hits_per_second",
+                "demand_data_misses_per_second", "demand_data_hit_percentage", "demand_data_io_hit_percentage",
+                "demand_data_miss_percentage", "demand_metadata_hits_per_second",
+                "demand_metadata_io_hits_per_second", "demand_metadata_misses_per_second",
+                "demand_metadata_hit_percentage", "demand_metadata_io_hit_percentage",
+                "demand_metadata_miss_percentage", "l2arc_hits_per_second", "l2arc_misses_per_second",
+                "total_l2arc_accesses_per_second", "l2arc_access_hit_percentage", "l2arc_miss_percentage",
+                "bytes_read_per_second_from_the_l2arc", "bytes_written_per_second_to_the_l2arc")
+    hit = int(_wave("hit", tick, 90, 99))
+    zfs = dict((key, int(_wave(key, tick, 0, 5000))) for key in zfs_keys)
+    zfs.update(demand_data_hit_percentage=hit, demand_data_miss_percentage=100 - hit,
+               demand_metadata_hit_percentage=hit, demand_metadata_miss_percentage=100 - hit)
+    pools = {}
+    for rec in pools_service.pools(state).values():
+        if rec.get("status") == "OFFLINE":
+            continue
+        allocated = min(_storage_usage(state, rec["name"]), int(rec["size"]))
+        pools[rec["name"]] = {"total": int(rec["size"]), "used": allocated, "available": int(rec["size"]) - allocated}
+    return {"cpu": cpu, "memory": memory, "interfaces": interfaces, "disks": disks, "zfs": zfs, "pools": pools}
+
+
+def _storage_usage(state, name):
+    from . import dataset
+    return dataset.pool_usage(state, name)[0]
+
+
+def _interval(event):
+    import json
+    _name, _sep, args = event.partition(":")
+    interval = 2
+    if args:
+        try:
+            interval = int(json.loads(args).get("interval", 2))
+        except (ValueError, AttributeError, TypeError):
+            interval = 2
+    return max(2, interval)
+
+
+@registry.event_source(REALTIME)
+def start_realtime(ctx, event, sub_id):
+    import asyncio
+    from ..server import ejson_dumps
+    conn = ctx.connection
+    state = ctx.state
+    interval = _interval(event)
+
+    async def produce():
+        tick = 0
+        while not conn.closed and sub_id in conn.subscriptions:
+            await asyncio.sleep(float(state.data.get("realtime_interval") or interval))
+            if conn.closed or sub_id not in conn.subscriptions:
+                break
+            fields = realtime_fields(state, tick)
+            tick += 1
+            conn.send(ejson_dumps({"jsonrpc": "2.0", "method": "collection_update",
+                                   "params": {"msg": "added", "collection": REALTIME, "fields": fields}}))
+
+    asyncio.get_event_loop().create_task(produce())
