@@ -14,8 +14,8 @@ version_added: 0.1.0
 description:
   - Return the version, host name, uptime, memory, CPU and load of TrueNAS SCALE 25.04, 25.10 and 26
     (C(system.info)).
-  - On request also the available update (O(include_updates); never downloaded or applied) and the alerts
-    (O(include_alerts)).
+  - On request also realtime statistics (O(include_stats)), the available update (O(include_updates); never
+    downloaded or applied) and the alerts (O(include_alerts)).
 author:
   - nasops maintainers (@nasops)
 extends_documentation_fragment:
@@ -23,6 +23,17 @@ extends_documentation_fragment:
   - nasops.truenas.attributes.info_module
   - nasops.truenas.attributes.actiongroup
 options:
+  include_stats:
+    description:
+      - Add RV(system.stats), realtime CPU, memory, network, disk I/O, pool and ZFS ARC figures. They come from one
+        event of the C(reporting.realtime) event source, which TrueNAS sends every 2 seconds, so reading them takes
+        up to about 2 seconds.
+    type: bool
+    default: false
+  stats_timeout:
+    description:
+      - Seconds to wait for the statistics with O(include_stats=true). Default the connection O(timeout).
+    type: int
   include_updates:
     description:
       - Add RV(system.updates), whether a newer TrueNAS version is offered. TrueNAS 25.10 and later answer through
@@ -67,11 +78,18 @@ EXAMPLES = r"""
       ansible.builtin.assert:
         that: facts.system.version is version('25.10', '>=')
 
-    - name: Read the available update and the active alerts
+    - name: Read the realtime statistics, the available update and the active alerts
       nasops.truenas.truenas_system_info:
+        include_stats: true
         include_updates: true
         include_alerts: true
       register: health
+
+    - name: Report the CPU and memory use
+      ansible.builtin.debug:
+        msg: >-
+          CPU {{ health.system.stats.cpu.usage }} %,
+          {{ health.system.stats.memory.physical_memory_available | human_readable }} memory available
 
     - name: Report an update and critical alerts
       ansible.builtin.debug:
@@ -167,6 +185,34 @@ system:
       description: Hardware serial number, or null.
       type: str
       sample: null
+    stats:
+      description: Realtime statistics (one sample of C(reporting.realtime)).
+      returned: with O(include_stats=true)
+      type: dict
+      contains:
+        cpu:
+          description: C(usage) and C(temperature) of the whole CPU (percent, Celsius or null), C(cores) the usage of
+            each core.
+          type: dict
+          sample: {usage: 7.5, temperature: 41.0, cores: [3.1, 12.0]}
+        memory:
+          description: Bytes - C(physical_memory_total), C(physical_memory_available), C(arc_size),
+            C(arc_free_memory), C(arc_available_memory).
+          type: dict
+        network:
+          description: Per interface C(link_up), C(speed) (Mb/s), C(received_bytes_rate) and C(sent_bytes_rate)
+            (bytes per second).
+          type: dict
+        disks:
+          description: All disks together - C(busy) (percent), C(read_bytes), C(write_bytes) (per second),
+            C(read_ops), C(write_ops) (per second).
+          type: dict
+        pools:
+          description: Per pool, as TrueNAS reports it.
+          type: dict
+        zfs:
+          description: ZFS ARC and L2ARC hit and miss rates, as TrueNAS reports them.
+          type: dict
     updates:
       description: Whether a newer TrueNAS version is offered.
       returned: with O(include_updates=true)
@@ -249,6 +295,8 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.system i
 
 def argument_spec():
     return dict(
+        include_stats=dict(type="bool", default=False),
+        stats_timeout=dict(type="int"),
         include_updates=dict(type="bool", default=False),
         include_alerts=dict(type="bool", default=False),
         include_dismissed_alerts=dict(type="bool", default=False),

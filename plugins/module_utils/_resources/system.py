@@ -5,7 +5,8 @@
 
 """System facts (``system.info``): version, host name, uptime, memory, CPU and load; on request
 available updates (``update.status`` from 25.10, ``update.check_available`` before, as declared by
-the ``update_status_method`` capability; never applying one) and alerts (``alert.list``)."""
+the ``update_status_method`` capability; never applying one), alerts (``alert.list``) and realtime
+statistics (one event of the ``reporting.realtime`` event source)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -48,6 +49,32 @@ def updates_value(method, raw):
             "release_notes_url": notes.get("ReleaseNotes"), "error": raw.get("error")}
 
 
+REALTIME = "reporting.realtime"
+
+
+def stats_value(fields):
+    """One ``reporting.realtime`` event -> cpu, memory, network, disks, pools and zfs."""
+    fields = fields if isinstance(fields, dict) else {}
+    cpu = fields.get("cpu") or {}
+    total = cpu.get("cpu") or {}
+    cores = sorted((k for k in cpu if k != "cpu" and k[3:].isdigit()), key=lambda k: int(k[3:]))
+    network = {}
+    for name, item in sorted((fields.get("interfaces") or {}).items()):
+        item = item or {}
+        network[name] = {"link_up": item.get("link_state") == "LINK_STATE_UP", "speed": item.get("speed"),
+                         "received_bytes_rate": item.get("received_bytes_rate"),
+                         "sent_bytes_rate": item.get("sent_bytes_rate")}
+    return {
+        "cpu": {"usage": total.get("usage"), "temperature": total.get("temp"),
+                "cores": [(cpu.get(k) or {}).get("usage") for k in cores]},
+        "memory": dict(fields.get("memory") or {}),
+        "network": network,
+        "disks": dict(fields.get("disks") or {}),
+        "pools": dict(fields.get("pools") or {}),
+        "zfs": dict(fields.get("zfs") or {}),
+    }
+
+
 def alert_value(raw):
     alert = dict((key, raw.get(key)) for key in ALERT_KEYS)
     alert["datetime"] = iso_date(raw.get("datetime"))
@@ -84,7 +111,7 @@ class SystemResource(Resource):
         return result
 
     def gather(self, client, params):
-        """The normalised ``system.info`` record, plus ``updates`` and ``alerts`` when asked for."""
+        """The normalised ``system.info`` record, plus ``updates``, ``alerts`` and ``stats`` when asked for."""
         result = self.normalize(client.call("system.info"), client.caps)
         if params.get("include_updates"):
             result["updates"] = self.updates(client)
@@ -93,6 +120,9 @@ class SystemResource(Resource):
             if not params.get("include_dismissed_alerts"):
                 alerts = [a for a in alerts if not a["dismissed"]]
             result["alerts"] = alerts
+        if params.get("include_stats"):
+            event = client.next_event(REALTIME, params.get("stats_timeout") or None)
+            result["stats"] = stats_value(event.get("fields"))
         return result
 
     @staticmethod

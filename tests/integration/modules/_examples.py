@@ -20,7 +20,7 @@ def _steps(tasks, fqcn):
             for step in _steps(task["block"], fqcn):
                 yield step
         elif fqcn in task:
-            args = dict((k, v) for k, v in task[fqcn].items() if k not in CONNECTION)
+            args = dict((k, v) for k, v in (task[fqcn] or {}).items() if k not in CONNECTION)
             yield task.get("name"), args, bool(task.get("check_mode"))
 
 

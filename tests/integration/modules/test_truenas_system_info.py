@@ -61,3 +61,33 @@ def test_update_errors_are_reported_not_raised(sim, run_inproc):
     updates = result["system"]["updates"]
     assert (updates["status"], updates["available"], updates["version"]) == ("ERROR", False, None)
     assert "Unable to reach the update server" in updates["error"]["reason"]
+
+
+def test_realtime_stats(sim, run_inproc, run_module):
+    sim.run(lambda: sim.state.data.__setitem__("realtime_interval", 0.05))
+    result = run_module("truenas_system_info", {"include_stats": True, "stats_timeout": 20})
+    assert result["failed"] is False, result
+    stats = result["system"]["stats"]
+    config = sim.state_dump("system")["config"]
+    assert 0 <= stats["cpu"]["usage"] <= 100
+    assert len(stats["cpu"]["cores"]) == config["cores"]
+    assert stats["memory"]["physical_memory_total"] == config["physmem"]
+    assert stats["network"]["enp1s0"]["link_up"] is True
+    assert set(stats["disks"]) == {"busy", "read_bytes", "write_bytes", "read_ops", "write_ops"}
+    assert sorted(stats["pools"]) == ["backup", "tank"]
+    assert "demand_data_hit_percentage" in stats["zfs"]
+    # the subscription was ended: no connection is left subscribed
+    assert sim.run(lambda: [n for c in sim.connections for n in c.subscriptions.values()
+                            if n == "reporting.realtime"]) == []
+
+
+def test_examples_run(sim, run_inproc):
+    from tests.integration.modules._examples import example_steps
+
+    sim.run(lambda: sim.state.data.__setitem__("realtime_interval", 0.05))
+    steps = example_steps("truenas_system_info")
+    assert len(steps) == 3
+    for name, args, check in steps:
+        result = run_inproc("truenas_system_info", args, check=check)
+        assert result["failed"] is False, (name, result)
+    assert "stats" in result["system"] and "updates" in result["system"] and "alerts" in result["system"]

@@ -64,3 +64,23 @@ def test_updates_follow_the_version(run_module, fake_client):
     assert fake_client.methods == ["system.info", "update.check_available"]
     assert result["system"]["updates"]["status"] == "REBOOT_REQUIRED"
     assert result["changed"] is False
+
+
+def test_stats_come_from_one_realtime_event(run_module, fake_client):
+    fake_client.respond("system.info", {"version": "25.10.5"})
+    seen = []
+
+    def next_event(collection, timeout=None):
+        seen.append((collection, timeout))
+        return {"msg": "added", "collection": collection, "fields": {
+            "cpu": {"cpu": {"usage": 5.0, "temp": None}, "cpu1": {"usage": 2.0}, "cpu0": {"usage": 8.0}},
+            "memory": {"physical_memory_total": 100}, "interfaces": {"eth0": {"link_state": "LINK_STATE_DOWN"}},
+            "disks": {"busy": 1.0}, "pools": {}, "zfs": {}}}
+
+    fake_client.next_event = next_event
+    result = run_module(MAIN, {"include_stats": True, "stats_timeout": 7})
+    assert seen == [("reporting.realtime", 7)]
+    stats = result["system"]["stats"]
+    assert stats["cpu"] == {"usage": 5.0, "temperature": None, "cores": [8.0, 2.0]}
+    assert stats["network"]["eth0"]["link_up"] is False
+    assert result["changed"] is False
