@@ -63,8 +63,8 @@ def test_last_smart_results(c):
         "num": 1, "description": "Short offline", "status": "SUCCESS", "status_verbose": "Completed without error",
         "segment_number": None, "remaining": 0.0, "lifetime": 21004, "lba_of_first_error": None,
         "power_on_hours_ago": 0}], "current_test": None}]
-    assert [r["disk"] for r in c.request("smart.test.results")] == ["sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh",
-                                                                  "sdi", "nvme0n1"]
+    disks = ["sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh", "sdi", "nvme0n1"]
+    assert [r["disk"] for r in c.request("smart.test.results")] == disks
 
 
 def test_seeded_disks_nvme_lunid_expired(sim_factory, sim_client):

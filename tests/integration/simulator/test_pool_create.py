@@ -30,8 +30,8 @@ def vdev_disks(entry, cls):
 
 def test_create_mirror_with_spare_and_log(sim, c):
     job = run(sim, c, "pool.create", {"name": "fast", "topology": {
-        "data": [{"type": "MIRROR", "disks": ["sdg", "sdh"]}], "spares": ["sdi"], "log": [{"type": "STRIPE",
-                                                                                              "disks": ["sdf"]}]}})
+        "data": [{"type": "MIRROR", "disks": ["sdg", "sdh"]}], "spares": ["sdi"],
+        "log": [{"type": "STRIPE", "disks": ["sdf"]}]}})
     assert job["state"] == "SUCCESS", job
     pool = job["result"]
     assert (pool["name"], pool["status"], pool["path"]) == ("fast", "ONLINE", "/mnt/fast")
@@ -106,8 +106,8 @@ def test_update_adds_vdevs_and_sets_autotrim(sim, c):
     assert vdev_disks(pool, "data") == [["sda", "sdb"], ["sdc", "sdd"], ["sdg", "sdh"]]
     assert [v["name"] for v in pool["topology"]["data"]] == ["mirror-0", "mirror-1", "mirror-2"]
     assert pool["autotrim"]["value"] == "on"
-    job = run(sim, c, "pool.update", 1, {"topology": {"data": [{"type": "RAIDZ1", "disks": ["sdi", "nvme0n1",
-                                                                                           "sdf"]}]}})
+    raidz = {"type": "RAIDZ1", "disks": ["sdi", "nvme0n1", "sdf"]}
+    job = run(sim, c, "pool.update", 1, {"topology": {"data": [raidz]}})
     assert job["exc_info"]["extra"] == [[
         "pool_update.topology.data.1.type",
         "You are not allowed to create a pool with different data vdev types (RAIDZ1 and MIRROR).", 22]]
