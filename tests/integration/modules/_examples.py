@@ -17,8 +17,7 @@ CONNECTION = ("host", "url", "port", "username", "password", "api_key", "otp_tok
 def _steps(tasks, fqcn):
     for task in tasks:
         if "block" in task:
-            for step in _steps(task["block"], fqcn):
-                yield step
+            yield from _steps(task["block"], fqcn)
         elif fqcn in task:
             args = dict((k, v) for k, v in (task[fqcn] or {}).items() if k not in CONNECTION)
             yield task.get("name"), args, bool(task.get("check_mode"))

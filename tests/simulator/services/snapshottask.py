@@ -77,12 +77,12 @@ def cron_field_ok(field, value):
     if not isinstance(value, str) or not value.strip():
         return False
     for part in value.split(","):
-        base, _, step = part.partition("/")
+        base, _sep, step = part.partition("/")
         if step and not (step.isdigit() and int(step) > 0):
             return False
         if base == "*":
             continue
-        first, _, last = base.partition("-")
+        first, _sep, last = base.partition("-")
         if not _cron_atom(field, first) or (last and not _cron_atom(field, last)):
             return False
     return True
