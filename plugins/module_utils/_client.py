@@ -632,6 +632,44 @@ class TrueNASClient:
                 method=method)
         return result[0]
 
+    def next_event(self, collection, timeout=None):
+        """Subscribe to ``collection`` (an event source such as ``reporting.realtime``, or a query
+        collection), wait for one ``collection_update`` of it, unsubscribe, and return the event's
+        params (``msg``, ``collection``, ``id``, ``fields``). Raises TrueNASTimeoutError when none
+        arrives within ``timeout`` seconds (default ``settings.timeout``). Not for ``core.get_jobs``,
+        which the client follows itself.
+        """
+        try:
+            timeout = self._timeout(timeout)
+            if collection == JOBS_COLLECTION:
+                raise TrueNASError("next_event: %s is followed by the client itself" % collection)
+            self.connect()
+            rpc = self._rpc
+            deadline = self._clock() + timeout
+            rpc.watch(collection)
+            try:
+                subscription = rpc.call("core.subscribe", collection, timeout=timeout)
+                try:
+                    while True:
+                        events = rpc.take_notifications(collection)
+                        if events:
+                            return events[0]
+                        remaining = deadline - self._clock()
+                        if remaining <= 0:
+                            raise TrueNASTimeoutError("no %s event within %g s" % (collection, timeout),
+                                                      method="core.subscribe")
+                        rpc.pump(remaining)
+                finally:
+                    if not rpc.closed:
+                        try:
+                            rpc.call("core.unsubscribe", subscription, timeout=min(timeout, 30.0))
+                        except TrueNASError as exc:
+                            self._log("could not unsubscribe from %s: %s" % (collection, exc.message))
+            finally:
+                rpc.unwatch(collection)
+        except TrueNASError as exc:
+            raise self._scrubbed(exc)
+
     # -- jobs ----------------------------------------------------------------------------
 
     def _ensure_job_events(self):

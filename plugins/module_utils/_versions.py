@@ -40,6 +40,10 @@ CAPABILITY_RULES = {
     "ping_before_auth": (((25, 4), False), ((25, 10), True)),
     "dataset_tn_props_in_user_properties": (((25, 4), False), ((25, 10), True)),
     "query_limit_max": (((25, 4), None), ((25, 10), 10000)),
+    # update.check_available was replaced by update.status in 25.10 (methods-more.md, "General").
+    "update_status_method": (((25, 4), "update.check_available"), ((25, 10), "update.status")),
+    # SMART tests and attributes left the public API in 25.10 (methods-more.md, "General").
+    "smart_tests": (((25, 4), True), ((25, 10), False)),
 }
 
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)((?:\.\d+)*)(?:-([A-Za-z0-9.]+))?")

@@ -14,13 +14,42 @@ version_added: 0.1.0
 description:
   - Return the version, host name, uptime, memory, CPU and load of TrueNAS SCALE 25.04, 25.10 and 26
     (C(system.info)).
+  - On request also realtime statistics (O(include_stats)), the available update (O(include_updates); never
+    downloaded or applied) and the alerts (O(include_alerts)).
 author:
   - nasops maintainers (@nasops)
 extends_documentation_fragment:
   - nasops.truenas.connection
   - nasops.truenas.attributes.info_module
   - nasops.truenas.attributes.actiongroup
-options: {}
+options:
+  include_stats:
+    description:
+      - Add RV(system.stats), realtime CPU, memory, network, disk I/O, pool and ZFS ARC figures. They come from one
+        event of the C(reporting.realtime) event source, which TrueNAS sends every 2 seconds, so reading them takes
+        up to about 2 seconds.
+    type: bool
+    default: false
+  stats_timeout:
+    description:
+      - Seconds to wait for the statistics with O(include_stats=true). Default the connection O(timeout).
+    type: int
+  include_updates:
+    description:
+      - Add RV(system.updates), whether a newer TrueNAS version is offered. TrueNAS 25.10 and later answer through
+        C(update.status), 25.04 through C(update.check_available). Nothing is downloaded or applied.
+    type: bool
+    default: false
+  include_alerts:
+    description:
+      - Add RV(system.alerts), the alerts TrueNAS shows (C(alert.list)), most severe first.
+    type: bool
+    default: false
+  include_dismissed_alerts:
+    description:
+      - With O(include_alerts), also return alerts a user dismissed.
+    type: bool
+    default: false
 seealso:
   - module: nasops.truenas.truenas_pool_info
   - module: nasops.truenas.truenas_disk_info
@@ -48,6 +77,25 @@ EXAMPLES = r"""
     - name: Check the version
       ansible.builtin.assert:
         that: facts.system.version is version('25.10', '>=')
+
+    - name: Read the realtime statistics, the available update and the active alerts
+      nasops.truenas.truenas_system_info:
+        include_stats: true
+        include_updates: true
+        include_alerts: true
+      register: health
+
+    - name: Report the CPU and memory use
+      ansible.builtin.debug:
+        msg: >-
+          CPU {{ health.system.stats.cpu.usage }} %,
+          {{ health.system.stats.memory.physical_memory_available | human_readable }} memory available
+
+    - name: Report an update and critical alerts
+      ansible.builtin.debug:
+        msg:
+          - "update: {{ health.system.updates.version if health.system.updates.available else 'none' }}"
+          - "{{ health.system.alerts | selectattr('level', 'in', ['CRITICAL', 'ERROR']) | map(attribute='text') }}"
 """
 
 RETURN = r"""
@@ -137,6 +185,106 @@ system:
       description: Hardware serial number, or null.
       type: str
       sample: null
+    stats:
+      description: Realtime statistics (one sample of C(reporting.realtime)).
+      returned: with O(include_stats=true)
+      type: dict
+      contains:
+        cpu:
+          description: C(usage) and C(temperature) of the whole CPU (percent, Celsius or null), C(cores) the usage of
+            each core.
+          type: dict
+          sample: {usage: 7.5, temperature: 41.0, cores: [3.1, 12.0]}
+        memory:
+          description: Bytes - C(physical_memory_total), C(physical_memory_available), C(arc_size),
+            C(arc_free_memory), C(arc_available_memory).
+          type: dict
+        network:
+          description: Per interface C(link_up), C(speed) (Mb/s), C(received_bytes_rate) and C(sent_bytes_rate)
+            (bytes per second).
+          type: dict
+        disks:
+          description: All disks together - C(busy) (percent), C(read_bytes), C(write_bytes) (per second),
+            C(read_ops), C(write_ops) (per second).
+          type: dict
+        pools:
+          description: Per pool, as TrueNAS reports it.
+          type: dict
+        zfs:
+          description: ZFS ARC and L2ARC hit and miss rates, as TrueNAS reports them.
+          type: dict
+    updates:
+      description: Whether a newer TrueNAS version is offered.
+      returned: with O(include_updates=true)
+      type: dict
+      contains:
+        status:
+          description:
+            - V(AVAILABLE), V(UNAVAILABLE), V(REBOOT_REQUIRED) (an update was applied and waits for a reboot) or
+              V(ERROR) (the update server could not be asked; see RV(system.updates.error)).
+          type: str
+          sample: AVAILABLE
+        available:
+          description: Whether a newer version is offered.
+          type: bool
+          sample: true
+        version:
+          description: The version offered, or null.
+          type: str
+          sample: 25.10.6
+        train:
+          description: Update train (TrueNAS 25.10 and later; null before).
+          type: str
+          sample: TrueNAS-SCALE-Stable
+        release_notes_url:
+          description: Release notes of the version offered, or null.
+          type: str
+          sample: https://www.truenas.com/docs/scale/25.10/gettingstarted/scalereleasenotes/
+        error:
+          description: With RV(system.updates.status=ERROR), C(errname) and C(reason); else null.
+          type: dict
+          sample: null
+    alerts:
+      description: Alerts, most severe first; dismissed ones only with O(include_dismissed_alerts=true).
+      returned: with O(include_alerts=true)
+      type: list
+      elements: dict
+      contains:
+        uuid:
+          description: Alert id.
+          type: str
+        klass:
+          description: Alert class.
+          type: str
+          sample: ScrubNotStarted
+        level:
+          description: V(CRITICAL), V(ERROR), V(WARNING), V(NOTICE) or V(INFO).
+          type: str
+          sample: WARNING
+        text:
+          description: The alert text.
+          type: str
+        datetime:
+          description: When the alert was raised, ISO-8601.
+          type: str
+        last_occurrence:
+          description: Its last occurrence, ISO-8601.
+          type: str
+        dismissed:
+          description: Whether a user dismissed it.
+          type: bool
+        source:
+          description: Source of the alert.
+          type: str
+        node:
+          description: Node (host) that raised it.
+          type: str
+        key:
+          description: Deduplication key.
+          type: str
+        one_shot:
+          description: Whether the alert stays until dismissed.
+          type: bool
 broker_fallback:
   description:
     - Why the session broker could not be used, so that the module connected to TrueNAS directly.
@@ -153,7 +301,13 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.system i
 
 
 def argument_spec():
-    return {}
+    return dict(
+        include_stats=dict(type="bool", default=False),
+        stats_timeout=dict(type="int"),
+        include_updates=dict(type="bool", default=False),
+        include_alerts=dict(type="bool", default=False),
+        include_dismissed_alerts=dict(type="bool", default=False),
+    )
 
 
 def main():

@@ -145,3 +145,18 @@ def seed_loader(fn):
     if fn not in SEED_LOADERS:
         SEED_LOADERS.append(fn)
     return fn
+
+
+# event source name (before any ":<JSON args>") -> start(ctx, subscription name, subscription id)
+EVENT_SOURCES = {}
+
+
+def event_source(name):
+    """Register ``start(ctx, event, sub_id)``, called by ``core.subscribe`` for ``name`` or
+    ``name:<JSON args>``; it starts whatever sends the events to ``ctx.connection``."""
+
+    def decorator(fn):
+        EVENT_SOURCES[name] = fn
+        return fn
+
+    return decorator

@@ -34,6 +34,8 @@ def test_pool_membership_needs_extra_pools(c):
         {"name": "sda", "pool": "tank", "size": 4000787030016}, {"name": "sdb", "pool": "tank", "size": 4000787030016},
         {"name": "sdc", "pool": "tank", "size": 4000787030016}, {"name": "sdd", "pool": "tank", "size": 4000787030016},
         {"name": "sde", "pool": "backup", "size": 2000398934016}, {"name": "sdf", "pool": None, "size": 2000398934016},
+        {"name": "sdg", "pool": None, "size": 4000787030016}, {"name": "sdh", "pool": None, "size": 4000787030016},
+        {"name": "sdi", "pool": None, "size": 8001563222016}, {"name": "nvme0n1", "pool": None, "size": 1000204886016},
     ]
     assert c.request("disk.query", [["pool", "=", "tank"]], {"extra": {"pools": True}, "count": True}) == 4
     assert c.request("disk.query", [["pool", "=", "tank"]], {"count": True}) == 0
@@ -49,7 +51,8 @@ def test_get_instance(c):
 
 
 def test_temperatures(c):
-    assert c.request("disk.temperatures") == {"sda": 33, "sdb": 34, "sdc": 35, "sdd": 36, "sde": 29, "sdf": 30}
+    assert c.request("disk.temperatures") == {"sda": 33, "sdb": 34, "sdc": 35, "sdd": 36, "sde": 29, "sdf": 30,
+                                              "sdg": 31, "sdh": 32, "sdi": 33, "nvme0n1": 38}
     assert c.request("disk.temperatures", ["sdb", "nvme9n1"]) == {"sdb": 34}
     assert c.request("disk.temperatures", ["sde"], True) == {"sde": {"temperature": 29, "crit": None, "warn": None}}
 
@@ -60,7 +63,8 @@ def test_last_smart_results(c):
         "num": 1, "description": "Short offline", "status": "SUCCESS", "status_verbose": "Completed without error",
         "segment_number": None, "remaining": 0.0, "lifetime": 21004, "lba_of_first_error": None,
         "power_on_hours_ago": 0}], "current_test": None}]
-    assert [r["disk"] for r in c.request("smart.test.results")] == ["sda", "sdb", "sdc", "sdd", "sde", "sdf"]
+    disks = ["sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh", "sdi", "nvme0n1"]
+    assert [r["disk"] for r in c.request("smart.test.results")] == disks
 
 
 def test_seeded_disks_nvme_lunid_expired(sim_factory, sim_client):

@@ -3,6 +3,7 @@ import errno
 import uuid
 
 from ..errors import CallError, ValidationError, ValidationErrors
+from .. import registry
 from ..registry import method
 
 OPTION_KEYS_2510 = ("legacy_jobs", "private_methods", "py_exceptions")
@@ -38,6 +39,9 @@ def subscribe(ctx, event):
         raise ValidationErrors([("event", "Input should be a valid string", errno.EINVAL)])
     sub_id = str(uuid.uuid4())
     ctx.connection.subscriptions[sub_id] = event
+    start = registry.EVENT_SOURCES.get(event.split(":", 1)[0])
+    if start is not None:
+        start(ctx, event, sub_id)
     return sub_id
 
 

@@ -38,6 +38,8 @@ Seed sections read here::
         temperature: 34                 # Celsius, reported by disk.temperatures
         smart_tests:                    # newest first; reported by smart.test.results
           - {description: Short offline, status: SUCCESS, lifetime: 12345}
+        smart_fail: false               # true: SMART tests fail, attributes show reallocated sectors (25.04)
+        smart_durations: {SHORT: 1.0}   # seconds a simulated test of each type takes (25.04, services/smart.py)
     pools:                              # list
       - name: tank                      # required
         topology:
@@ -156,6 +158,9 @@ def load_disks(state, seed):
             "enclosure": entry.get("enclosure"),
             "temperature": entry.get("temperature"),
             "smart_tests": list(entry.get("smart_tests") or []),
+            "smart_fail": bool(entry.get("smart_fail", False)),
+            "smart_durations": entry.get("smart_durations"),
+            "smart_running": None,
             "expiretime": _storage().parse_time(entry.get("expiretime")),
         }
 
@@ -675,6 +680,8 @@ def disk_temperatures(ctx, names=None, include_thresholds=False):
 @method("smart.test.results")
 def smart_test_results(ctx, filters=None, options=None):
     """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}."""
+    from . import smart
+    smart.settle(ctx.state)
     items = []
     for name in sorted(disks(ctx.state), key=lambda n: (len(n), n)):
         tests = []
@@ -688,6 +695,459 @@ def smart_test_results(ctx, filters=None, options=None):
                 "lba_of_first_error": test.get("lba_of_first_error"),
                 "power_on_hours_ago": int(test.get("power_on_hours_ago", 0)),
             })
-        items.append({"disk": name, "tests": tests, "current_test": None})
+        items.append({"disk": name, "tests": tests, "current_test": smart.current_test(disks(ctx.state)[name])})
     filters, options = _query_args(filters, options)
     return _filter_list(items, filters, options)
+
+
+# ---------------------------------------------------------------------------------------------
+# pool.create, pool.update (add vdevs, autotrim) and pool.export: jobs
+#
+# Validation follows the middleware (``plugins/pool_/pool.py``, ``disk.check_disks_availability``):
+# attributes ``pool_create.*`` / ``pool_update.*``; minimum disks per type; one type for all data
+# (and all dedup) vdevs; at most one log and one cache row; unknown and in-use disks; a spare
+# smaller than the smallest data disk. 26 also refuses dRAID and non-redundant special vdevs when
+# the data vdevs are redundant. Progress: formatting 0-30 %, 90 % create, 95 % options.
+
+VDEV_MIN_DISKS = {"STRIPE": 1, "MIRROR": 2, "RAIDZ1": 3, "RAIDZ2": 4, "RAIDZ3": 5, "DRAID1": 2, "DRAID2": 3,
+                  "DRAID3": 4}
+VDEV_PARITY = {"STRIPE": 0, "MIRROR": 1, "RAIDZ1": 1, "RAIDZ2": 2, "RAIDZ3": 3, "DRAID1": 1, "DRAID2": 2,
+               "DRAID3": 3}
+_RESERVED_POOL_NAMES = ("mirror", "raidz", "draid", "spare", "log", "cache", "special", "dedup", "boot-pool",
+                        "freenas-boot")
+_POOL_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+DEFAULT_SCRUB_SCHEDULE = {"minute": "00", "hour": "00", "dom": "*", "month": "*", "dow": "7"}
+
+
+def valid_pool_name(name):
+    if not isinstance(name, str) or not _POOL_NAME_RE.match(name) or len(name) > 50:
+        return False
+    lowered = name.lower()
+    if any(lowered.startswith(word) for word in _RESERVED_POOL_NAMES):
+        return False
+    return not re.match(r"^c[0-9]", lowered)
+
+
+def _existing_as_stripes(rec, cls):
+    """An existing class of vdevs in the shape of the create payload (DISK leaves as one STRIPE)."""
+    out = []
+    stripe = None
+    for vdev in rec["topology"].get(cls, []):
+        if vdev["type"] == "DISK":
+            if stripe is None:
+                stripe = {"type": "STRIPE", "disks": []}
+                out.append(stripe)
+            stripe["disks"].append(vdev["children"][0]["disk"])
+        else:
+            out.append({"type": vdev["type"], "disks": [c["disk"] for c in vdev["children"]]})
+    return out
+
+
+def _topology_disks(topology):
+    names = []
+    for cls in ("data", "cache", "log", "special", "dedup"):
+        for vdev in topology.get(cls) or []:
+            names.extend(vdev.get("disks") or [])
+    names.extend(topology.get("spares") or [])
+    return names
+
+
+def validate_topology(ctx, schema, topology, old=None):
+    """ValidationErrors (not raised) for ``topology`` (create payload shape) added to ``old``."""
+    verrors = ValidationErrors()
+    modern = ctx.profile.at_least("26")
+    data_redundant = False
+    for cls in ("data", "special", "dedup"):
+        vdevs = list(topology.get(cls) or [])
+        if old is not None:
+            vdevs += _existing_as_stripes(old, cls)
+        last = None
+        for i, vdev in enumerate(vdevs):
+            vtype = vdev["type"]
+            if cls == "special" and modern and vtype.startswith("DRAID"):
+                verrors.add("%s.topology.%s.%d.type" % (schema, cls, i), "dRAID is not supported for special vdevs.")
+                continue
+            need = VDEV_MIN_DISKS.get(vtype, 1)
+            if len(vdev["disks"]) < need:
+                verrors.add("%s.topology.%s.%d.disks" % (schema, cls, i),
+                            "You need at least %d disk(s) for this vdev type." % need)
+            if cls == "data" and VDEV_PARITY.get(vtype, 0) >= 1:
+                data_redundant = True
+            if cls == "special" and modern:
+                if data_redundant and VDEV_PARITY.get(vtype, 0) < 1:
+                    verrors.add("%s.topology.%s.%d.type" % (schema, cls, i),
+                                "A special vdev with no redundancy is not allowed when data vdevs are redundant.")
+            elif last and last != vtype:
+                verrors.add("%s.topology.%s.%d.type" % (schema, cls, i),
+                            "You are not allowed to create a pool with different %s vdev types (%s and %s)."
+                            % (cls, last, vtype))
+            last = vtype
+    for cls in ("cache", "log"):
+        if len(topology.get(cls) or []) > 1:
+            verrors.add("%s.topology.%s" % (schema, cls), "Only one row for the virtual device of type %s is allowed." % cls)
+    if verrors:
+        return verrors
+
+    names = _topology_disks(topology)
+    table = disks(ctx.state)
+    missing = [n for n in names if n not in table or table[n].get("expiretime") is not None]
+    if missing:
+        verrors.add("%s.topology" % schema, "The following disks were not found in system: %s." % ",".join(missing))
+    used = sorted({n for rec in pools(ctx.state).values() for n in pool_disks(rec)} & set(names))
+    if used:
+        verrors.add("%s.topology" % schema, "The following disks are already in use: %s." % ",".join(used))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        verrors.add("%s.topology" % schema, "The following disks are listed more than once: %s." % ",".join(twice))
+    if verrors:
+        return verrors
+    data_disks = [d for v in topology.get("data") or [] for d in v["disks"]]
+    if old is not None:
+        data_disks += [d for v in _existing_as_stripes(old, "data") for d in v["disks"]]
+    smallest = min([table[d]["size"] for d in data_disks] or [0])
+    for spare in topology.get("spares") or []:
+        if table[spare]["size"] < smallest:
+            verrors.add("%s.topology" % schema, "Spare %s (%s) is smaller than the smallest data disk (%s)"
+                        % (spare, _storage().nicenum(table[spare]["size"]), _storage().nicenum(smallest)))
+    return verrors
+
+
+def _as_seed_specs(topology):
+    """Create-payload topology -> the seed shape ``_build_vdevs`` reads."""
+    specs = {}
+    for cls in ("data", "cache", "log", "special", "dedup"):
+        specs[cls] = [{"type": v["type"], "disks": list(v["disks"])} for v in topology.get(cls) or []]
+    specs["spare"] = list(topology.get("spares") or [])
+    return specs
+
+
+def _add_vdevs(state, rec, topology):
+    """Build and append the vdevs of ``topology``; numbered after the pool's existing vdevs."""
+    taken = sum(len(rec["topology"].get(cls, [])) for cls in VDEV_CLASSES)
+    for cls, specs in _as_seed_specs(topology).items():
+        built = _build_vdevs(state, rec["name"], cls, specs)
+        for vdev in built:
+            if vdev["type"] != "DISK":
+                if vdev["type"].startswith("DRAID"):
+                    vdev["name"] = vdev["name"].rsplit("-", 1)[0] + "-%d" % taken
+                else:
+                    vdev["name"] = "%s-%d" % (vdev["type"].lower(), taken)
+                vdev["guid"] = _guid(rec["name"], cls, vdev["name"], rec.get("txg", 4))
+            taken += 1
+        rec["topology"].setdefault(cls, []).extend(built)
+
+
+def _check_dict(ctx, attr, value, model):
+    if not isinstance(value, dict):
+        modern = ctx.profile.at_least("25.10")
+        raise ValidationErrors([(attr, "Input should be a valid dictionary or instance of %s" % model if modern
+                                 else "Not a dictionary", errno.EINVAL)])
+
+
+def _encryption(ctx, data, verrors):
+    if not data.get("encryption"):
+        return None
+    opts = dict({"generate_key": False, "passphrase": None, "key": None, "algorithm": "AES-256-GCM",
+                 "pbkdf2iters": 1300000 if ctx.profile.at_least("26") else 350000}, **(data.get("encryption_options") or {}))
+    gen, key, phrase = opts["generate_key"], opts["key"], opts["passphrase"]
+    schema = "pool_create.encryption_options"
+    if phrase and (gen or key):
+        verrors.add(schema + ".passphrase", "Must not be specified when a key is provided or generated.")
+    elif gen and key:
+        verrors.add(schema + ".key", "Must not be specified when generate_key is set.")
+    elif not (gen or key or phrase):
+        verrors.add(schema, "Either a passphrase or a key must be provided, or generate_key must be set.")
+    if phrase is not None and len(phrase) < 8:
+        verrors.add(schema + ".passphrase", "Passphrase must be at least 8 characters long.")
+    secret = phrase or key or uuid.uuid4().hex
+    return {"root": data["name"], "key_format": "passphrase" if phrase else "hex",
+            "algorithm": str(opts.get("algorithm") or "AES-256-GCM").lower(),
+            "pbkdf2iters": opts["pbkdf2iters"] if phrase else 0, "key_loaded": True,
+            "secret_sha256": hashlib.sha256(secret.encode()).hexdigest()}
+
+
+async def _format_disks(job, names):
+    step = job.duration / max(1, len(names) + 2)
+    for i, name in enumerate(names):
+        job.set_progress(int(30 * i / max(1, len(names))), "Formatting disks (%d/%d)" % (i + 1, len(names)))
+        await job.sleep(step)
+    job.set_progress(30, "Formatting disks")
+
+
+def _emit_pool(ctx, msg, rec):
+    emit = getattr(ctx, "emit", None)
+    if emit is not None:
+        emit("pool.query", msg, id=rec["id"], fields=pool_entry(ctx.state, ctx.profile, rec) if msg != "REMOVED" else None)
+
+
+def _save(ctx):
+    saver = getattr(ctx.state, "save", None)
+    if saver is not None:
+        saver()
+
+
+def scrub_tasks(state):
+    return state.data.setdefault("scrub_tasks", {})
+
+
+@method("pool.create", job=True)
+async def pool_create(ctx, job, data=None):
+    """Create a pool from disks (topology validated like the middleware); returns the pool entry."""
+    _check_dict(ctx, "data", data, "PoolCreate")
+    state = ctx.state
+    data = dict(data)
+    name = data.get("name")
+    topology = data.get("topology")
+    if not isinstance(name, str) or not isinstance(topology, dict) or not topology.get("data"):
+        raise ValidationErrors([("data.topology" if isinstance(name, str) else "data.name",
+                                 "Field required" if ctx.profile.at_least("25.10") else "attribute required",
+                                 errno.EINVAL)])
+    verrors = ValidationErrors()
+    if pool_by_name(state, name) is not None:
+        verrors.add("pool_create.name", "A pool with this name already exists.", errno.EEXIST)
+    elif not valid_pool_name(name):
+        verrors.add("pool_create.name", "Invalid pool name", errno.EINVAL)
+    encryption = _encryption(ctx, data, verrors)
+    verrors.raise_if_any()
+    validate_topology(ctx, "pool_create", topology).raise_if_any()
+
+    names = _topology_disks(topology)
+    await _format_disks(job, names)
+    job.set_progress(90, "Creating ZFS Pool")
+    now = int(time.time())
+    ident = int(state.next_id("pool"))
+    rec = {"id": ident, "name": name, "guid": _guid(name, "pool", now), "status": "ONLINE", "created": now,
+           "topology": dict((cls, []) for cls in VDEV_CLASSES), "autotrim": "off", "scan": dict(NEVER_SCANNED),
+           "txg": 4, "scrub_seconds": None, "fragmentation": None}
+    _add_vdevs(state, rec, topology)
+    _capacity(state, rec)
+    pools(state)[str(ident)] = rec
+    job.set_progress(95, "Setting pool options")
+    props = {"recordsize": "1M"} if any(v["type"].startswith("DRAID") for v in topology["data"]) else {}
+    root = _storage().root_record(state, name, creation=now, props=props)
+    if encryption:
+        root["encryption"] = encryption
+    task_id = state.next_id("scrub_tasks")
+    scrub_tasks(state)[str(task_id)] = {"id": task_id, "pool": ident, "threshold": 35, "description": "",
+                                        "schedule": dict(DEFAULT_SCRUB_SCHEDULE), "enabled": True}
+    _save(ctx)
+    _emit_pool(ctx, "ADDED", rec)
+    return pool_entry(state, ctx.profile, rec)
+
+
+@method("pool.update", job=True)
+async def pool_update(ctx, job, ident=None, data=None):
+    """Add vdevs (``topology``) and set ``autotrim`` (ON/OFF); returns the pool entry."""
+    modern = ctx.profile.at_least("25.10")
+    if isinstance(ident, bool) or not isinstance(ident, int):
+        raise ValidationErrors([("id", "Input should be a valid integer" if modern else "Not an integer", errno.EINVAL)])
+    data = {} if data is None else data
+    _check_dict(ctx, "data", data, "PoolUpdate")
+    rec = pool_by_id(ctx.state, ident)
+    if rec is None:
+        raise InstanceNotFound("Pool", ident)
+    if "autotrim" in data and data["autotrim"] not in ("ON", "OFF"):
+        raise ValidationErrors([("data.autotrim", "Input should be 'ON' or 'OFF'" if modern
+                                 else "Invalid choice: %s" % (data["autotrim"],), errno.EINVAL)])
+    topology = data.get("topology")
+    if topology:
+        validate_topology(ctx, "pool_update", topology, old=rec).raise_if_any()
+        names = _topology_disks(topology)
+        await _format_disks(job, names)
+        job.set_progress(90, "Extending ZFS Pool")
+        rec["txg"] = int(rec.get("txg", 4)) + 1
+        _add_vdevs(ctx.state, rec, topology)
+        _capacity(ctx.state, rec)
+    if "autotrim" in data:
+        rec["autotrim"] = data["autotrim"].lower()
+    job.set_progress(100, "Pool updated")
+    _save(ctx)
+    _emit_pool(ctx, "CHANGED", rec)
+    return pool_entry(ctx.state, ctx.profile, rec)
+
+
+def _detach(ctx, rec, cascade):
+    """Shares and tasks on the pool: deleted with ``cascade``, else disabled (re-enabled on import)."""
+    from . import sharing, snapshottask
+    state = ctx.state
+    mount = "/mnt/" + rec["name"]
+    for kind in (sharing.SMB_KIND, sharing.NFS_KIND):
+        table = state.data.get(kind) or {}
+        for key in list(table):
+            path = table[key].get("path") or ""
+            if path == mount or path.startswith(mount + "/"):
+                if cascade:
+                    del table[key]
+                else:
+                    table[key]["enabled"] = False
+    tasks = snapshottask.tasks(state)
+    for key in list(tasks):
+        dataset = tasks[key]["dataset"]
+        if dataset == rec["name"] or dataset.startswith(rec["name"] + "/"):
+            if cascade:
+                del tasks[key]
+            else:
+                tasks[key]["enabled"] = False
+    for key in [k for k, task in scrub_tasks(state).items() if task["pool"] == rec["id"]]:
+        del scrub_tasks(state)[key]
+
+
+def _drop_datasets(state, pool_name):
+    storage = _storage()
+    idx = storage.index(state)
+    names = [n for n in storage.datasets(state) if n == pool_name or n.startswith(pool_name + "/")]
+    for sid in [sid for sid, snap in storage.snapshots(state).items() if snap["dataset"] in names]:
+        snap = storage.snapshots(state).pop(sid)
+        idx.remove_snapshot(sid, snap["dataset"])
+    for name in sorted(names, key=lambda n: -n.count("/")):
+        storage.drop_record(state, name)
+
+
+@method("pool.export", job=True)
+async def pool_export(ctx, job, ident=None, options=None):
+    """Export (or, with ``destroy``, destroy) pool ``ident``; returns null."""
+    modern = ctx.profile.at_least("25.10")
+    if isinstance(ident, bool) or not isinstance(ident, int):
+        raise ValidationErrors([("id", "Input should be a valid integer" if modern else "Not an integer", errno.EINVAL)])
+    options = dict({"cascade": False, "restart_services": False, "destroy": False}, **(options or {}))
+    rec = pool_by_id(ctx.state, ident)
+    if rec is None:
+        raise InstanceNotFound("Pool", ident)
+    job.set_progress(10, "Stopping services")
+    _detach(ctx, rec, options["cascade"])
+    job.set_progress(20, "Destroying pool" if options["destroy"] else "Exporting pool")
+    await job.sleep()
+    members = pool_disks(rec)
+    _drop_datasets(ctx.state, rec["name"])
+    del pools(ctx.state)[str(rec["id"])]
+    if not options["destroy"]:
+        ctx.state.data.setdefault("exported_pools", {})[rec["name"]] = {"name": rec["name"], "guid": rec["guid"],
+                                                                        "disks": members}
+    job.set_progress(100, "Pool %s" % ("destroyed" if options["destroy"] else "exported"))
+    _save(ctx)
+    _emit_pool(ctx, "REMOVED", rec)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# periodic scrub tasks: pool.scrub.query|get_instance|create|update|delete (one task per pool;
+# pool.create adds one with the defaults, pool.export removes it). Seeded pools get the default
+# task unless their seed entry says ``scrub_task: null`` or gives its own fields.
+
+SCRUB_FIELDS = ("pool", "threshold", "description", "schedule", "enabled")
+
+
+def _scrub_entry(state, task):
+    entry = dict((key, task[key]) for key in SCRUB_FIELDS)
+    entry["schedule"] = dict(task["schedule"])
+    entry["id"] = task["id"]
+    rec = pool_by_id(state, task["pool"])
+    entry["pool_name"] = rec["name"] if rec else None
+    return entry
+
+
+def scrub_entries(state):
+    return [_scrub_entry(state, t) for _k, t in sorted(scrub_tasks(state).items(), key=lambda kv: int(kv[0]))]
+
+
+def _scrub_check(ctx, data, partial):
+    from .sharing import F, check_model, raise_errors
+    from .snapshottask import cron_field_ok
+    cron = {"minute": F("str", default="00"), "hour": F("str", default="00"), "dom": F("str", default="*"),
+            "month": F("str", default="*"), "dow": F("str", default="7")}
+    fields = {"pool": F("int"), "threshold": F("int", default=35), "description": F("str", default=""),
+              "schedule": F("model", default=dict(DEFAULT_SCRUB_SCHEDULE), model=cron, model_name="PoolScrubCron"),
+              "enabled": F("bool", default=True)}
+    errors = []
+    if not isinstance(data, dict):
+        raise ValidationErrors([("data", "Input should be a valid dictionary", errno.EINVAL)])
+    clean = check_model(fields, data, "data", errors, partial=partial)
+    raise_errors(errors)
+    schedule = clean.get("schedule")
+    if schedule is not None and not all(cron_field_ok(k, schedule[k]) for k in cron if k in schedule):
+        errors.append(("data.schedule", "Value error, Please ensure fields match cron syntax"))
+    raise_errors(errors)
+    return clean
+
+
+def _scrub_validate(ctx, data, schema, own_id=None):
+    verrors = ValidationErrors()
+    if data.get("threshold", 0) < 0:
+        verrors.add("%s.threshold" % schema, "Input should be greater than or equal to 0")
+    if pool_by_id(ctx.state, data["pool"]) is None:
+        verrors.add("%s.pool" % schema, "The specified volume does not exist")
+    elif any(t["pool"] == data["pool"] and t["id"] != own_id for t in scrub_tasks(ctx.state).values()):
+        verrors.add("%s.pool" % schema, "A scrub with this pool already exists")
+    verrors.raise_if_any()
+
+
+def _scrub_get(ctx, ident):
+    from .sharing import get_instance as _get_instance
+    return _get_instance(ctx, scrub_entries(ctx.state), ident, "PoolScrub")
+
+
+@method("pool.scrub.query")
+def scrub_task_query(ctx, filters=None, options=None):
+    return ctx.query(scrub_entries(ctx.state), filters, options)
+
+
+@method("pool.scrub.get_instance")
+def scrub_task_get_instance(ctx, ident, options=None):
+    from .sharing import get_instance as _get_instance
+    return _get_instance(ctx, scrub_entries(ctx.state), ident, "PoolScrub", options)
+
+
+@method("pool.scrub.create", schema=False)
+def scrub_task_create(ctx, data=None):
+    clean = _scrub_check(ctx, data, partial=False)
+    schedule = dict(DEFAULT_SCRUB_SCHEDULE)
+    schedule.update(clean["schedule"])
+    clean["schedule"] = schedule
+    _scrub_validate(ctx, clean, "pool_scrub_create")
+    ident = ctx.state.next_id("scrub_tasks")
+    task = dict(clean, id=ident)
+    scrub_tasks(ctx.state)[str(ident)] = task
+    _save(ctx)
+    return _scrub_entry(ctx.state, task)
+
+
+@method("pool.scrub.update", schema=False)
+def scrub_task_update(ctx, ident=None, data=None):
+    from .sharing import check_id
+    check_id(ident, "id_")
+    old = _scrub_get(ctx, ident)
+    patch = _scrub_check(ctx, {} if data is None else data, partial=True)
+    task = scrub_tasks(ctx.state)[str(old["id"])]
+    new = dict(task)
+    if "schedule" in patch:
+        new["schedule"] = dict(task["schedule"], **patch.pop("schedule"))
+    new.update(patch)
+    _scrub_validate(ctx, new, "pool_scrub_update", own_id=old["id"])
+    scrub_tasks(ctx.state)[str(old["id"])] = new
+    _save(ctx)
+    return _scrub_entry(ctx.state, new)
+
+
+@method("pool.scrub.delete")
+def scrub_task_delete(ctx, ident=None):
+    from .sharing import check_id
+    check_id(ident, "id")
+    old = _scrub_get(ctx, ident)
+    del scrub_tasks(ctx.state)[str(old["id"])]
+    _save(ctx)
+    return True
+
+
+@seed_loader
+def load_scrub_tasks(state, seed):
+    """A default scrub task for every seeded pool (``scrub_task`` in the pool entry overrides it)."""
+    for entry in seed.get("pools") or []:
+        if "scrub_task" in entry and entry["scrub_task"] is None:
+            continue
+        rec = pool_by_name(state, entry["name"])
+        custom = entry.get("scrub_task") or {}
+        ident = state.next_id("scrub_tasks")
+        schedule = dict(DEFAULT_SCRUB_SCHEDULE, **(custom.get("schedule") or {}))
+        scrub_tasks(state)[str(ident)] = {"id": ident, "pool": rec["id"], "threshold": int(custom.get("threshold", 35)),
+                                          "description": custom.get("description", ""), "schedule": schedule,
+                                          "enabled": bool(custom.get("enabled", True))}

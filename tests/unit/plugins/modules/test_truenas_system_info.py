@@ -40,3 +40,47 @@ def test_connection_failure(run_module, fake_client):
     result = run_module(MAIN, {})
     assert result["failed"] is True
     assert result["msg"] == "Failed to read the system facts: could not connect to nas.example.test:443: refused"
+
+
+def test_update_shapes_are_one_vocabulary():
+    from ansible_collections.nasops.truenas.plugins.module_utils._resources.system import updates_value
+
+    new = {"code": "NORMAL", "error": None, "status": {
+        "current_version": {"train": "T", "profile": "GENERAL", "matches_profile": True},
+        "new_version": {"version": "25.10.6", "manifest": {}, "release_notes": None, "release_notes_url": "u"}}}
+    assert updates_value("update.status", new) == {"status": "AVAILABLE", "available": True, "version": "25.10.6",
+                                                   "train": "T", "release_notes_url": "u", "error": None}
+    reboot = {"code": "ERROR", "status": None, "error": {"errname": "EREBOOTREQUIRED", "reason": "reboot"}}
+    assert updates_value("update.status", reboot)["status"] == "REBOOT_REQUIRED"
+    assert updates_value("update.check_available", {"status": "UNAVAILABLE"})["available"] is False
+    assert updates_value("update.check_available", {"status": "AVAILABLE", "version": "25.04.3"})["version"] == "25.04.3"
+
+
+def test_updates_follow_the_version(run_module, fake_client):
+    fake_client.set_version("25.04.2.6")
+    fake_client.respond("system.info", {"version": "25.04.2.6"})
+    fake_client.respond("update.check_available", {"status": "REBOOT_REQUIRED"})
+    result = run_module(MAIN, {"include_updates": True})
+    assert fake_client.methods == ["system.info", "update.check_available"]
+    assert result["system"]["updates"]["status"] == "REBOOT_REQUIRED"
+    assert result["changed"] is False
+
+
+def test_stats_come_from_one_realtime_event(run_module, fake_client):
+    fake_client.respond("system.info", {"version": "25.10.5"})
+    seen = []
+
+    def next_event(collection, timeout=None):
+        seen.append((collection, timeout))
+        return {"msg": "added", "collection": collection, "fields": {
+            "cpu": {"cpu": {"usage": 5.0, "temp": None}, "cpu1": {"usage": 2.0}, "cpu0": {"usage": 8.0}},
+            "memory": {"physical_memory_total": 100}, "interfaces": {"eth0": {"link_state": "LINK_STATE_DOWN"}},
+            "disks": {"busy": 1.0}, "pools": {}, "zfs": {}}}
+
+    fake_client.next_event = next_event
+    result = run_module(MAIN, {"include_stats": True, "stats_timeout": 7})
+    assert seen == [("reporting.realtime", 7)]
+    stats = result["system"]["stats"]
+    assert stats["cpu"] == {"usage": 5.0, "temperature": None, "cores": [8.0, 2.0]}
+    assert stats["network"]["eth0"]["link_up"] is False
+    assert result["changed"] is False
