@@ -331,7 +331,7 @@ def clean_environment(secrets, environ=None):
 
 class BrokerClient:
     """The client interface of ``TrueNASClient`` (``connect``, ``call``, ``query``, ``get_one``,
-    ``caps``, ``version``, ``warnings``, ``close``) served by the broker."""
+    ``next_event``, ``caps``, ``version``, ``warnings``, ``close``) served by the broker."""
 
     def __init__(self, settings, idle_timeout=60, lifetime=3600, log=None, environ=None, spawn_timeout=None):
         self.settings = settings
@@ -677,6 +677,10 @@ class BrokerClient:
     def query(self, method, filters=None, options=None, timeout=None):
         request = {"op": "query", "method": method, "filters": list(filters or []), "options": dict(options or {}),
                    "timeout": timeout}
+        return self._request(request, read_only=True)
+
+    def next_event(self, collection, timeout=None):
+        request = {"op": "next_event", "method": "core.subscribe", "collection": collection, "timeout": timeout}
         return self._request(request, read_only=True)
 
     def get_one(self, method, filters, options=None, timeout=None):

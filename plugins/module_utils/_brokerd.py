@@ -75,6 +75,7 @@ KEEPALIVE_INTERVAL = 20.0
 KEEPALIVE_ENV = "NASOPS_TRUENAS_BROKER_KEEPALIVE"
 POLL_INTERVAL = 0.05
 SUBSCRIBE = "core.subscribe"
+UNSUBSCRIBE = "core.unsubscribe"
 
 
 class _Generation:
@@ -128,12 +129,42 @@ class _Generation:
             pass
 
     def subscribe(self, channel, collection, timeout):
-        """``core.subscribe`` once per collection and connection; later callers share it."""
+        """``core.subscribe`` once per collection and connection; later callers share it. Returns
+        the subscription id; the subscription lasts while a channel holds it."""
         with self.subscribe_lock:
             if collection not in self.subscriptions:
                 request_id = self.submit(channel, SUBSCRIBE, [collection])
-                self.subscriptions[collection] = channel.wait(request_id, timeout, SUBSCRIBE)
-            return self.subscriptions[collection]
+                self.subscriptions[collection] = [channel.wait(request_id, timeout, SUBSCRIBE), 0]
+            entry = self.subscriptions[collection]
+            entry[1] += 1
+            channel.held.append(collection)
+            return entry[0]
+
+    def release(self, channel, collection):
+        """``channel`` no longer needs ``collection``; the last one out unsubscribes."""
+        with self.subscribe_lock:
+            if collection not in channel.held:
+                return
+            channel.held.remove(collection)
+            entry = self.subscriptions.get(collection)
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
+            del self.subscriptions[collection]
+        if self.alive:
+            try:
+                self.submit(None, UNSUBSCRIBE, [entry[0]], counted=False)
+            except TrueNASConnectionError:
+                pass
+
+    def collection_of(self, subscription):
+        with self.subscribe_lock:
+            for collection, entry in self.subscriptions.items():
+                if entry[0] == subscription:
+                    return collection
+        return None
 
     # -- the I/O thread ---------------------------------------------------------------------
 
@@ -259,6 +290,7 @@ class Channel:
         self.notifications = collections.deque(maxlen=1000)
         self.notification_count = 0
         self.keepalive_enabled = False
+        self.held = []
         self._closed = False
         with generation.cond:
             generation.channels.add(self)
@@ -318,8 +350,14 @@ class Channel:
         return result_of(message, method)
 
     def call(self, method, *params, timeout=None):
+        # subscriptions are shared by the channels of the connection (the server sends each event once)
         if method == SUBSCRIBE and len(params) == 1:
             return self.generation.subscribe(self, params[0], timeout or 60.0)
+        if method == UNSUBSCRIBE and len(params) == 1:
+            collection = self.generation.collection_of(params[0])
+            if collection is not None:
+                self.generation.release(self, collection)
+                return None
         return self.wait(self.request(method, params), timeout or 60.0, method)
 
     def pump(self, timeout):
@@ -358,7 +396,11 @@ class Channel:
         return taken
 
     def close(self):
+        if self._closed:
+            return
         self._closed = True
+        for collection in list(self.held):
+            self.generation.release(self, collection)
         with self.generation.cond:
             self.generation.channels.discard(self)
 
@@ -608,6 +650,8 @@ class BrokerServer:
             return client.get_one(method, request.get("filters"), request.get("options"), timeout=timeout)
         if op == "wait_job":
             return client.wait_job(method, request.get("job_id"), timeout=timeout, progress=progress)
+        if op == "next_event":
+            return client.next_event(request.get("collection"), timeout=timeout)
         raise TrueNASError("unknown session broker request %r" % (op,))
 
 

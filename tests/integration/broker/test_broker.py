@@ -484,3 +484,22 @@ def test_error_round_trip_keeps_class_and_fields():
         assert type(back) is type(exc)
         assert vars(back) == vars(exc)
         assert back.args == exc.args
+
+
+def test_events_through_the_broker_share_one_subscription(sim, open_client):
+    first = open_client(settings_for(sim))
+    second = open_client(settings_for(sim))
+    sim.reset_counters()
+    for client in (first, second, first):
+        event = client.next_event("reporting.realtime", timeout=15)
+        assert event["collection"] == "reporting.realtime"
+        assert "cpu" in event["fields"]
+    # each wait subscribes and, as the last one out, unsubscribes again (without waiting for the
+    # answer): nothing keeps streaming
+    deadline = time.monotonic() + 5
+    while True:
+        calls = sim.counters_snapshot()["calls"]
+        if calls.get("core.unsubscribe") == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert calls.get("core.subscribe") == calls.get("core.unsubscribe") == 3
