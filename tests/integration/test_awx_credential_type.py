@@ -483,7 +483,7 @@ def test_injected_environment_configures_the_modules(credential_type, tmp_path, 
                                                      inputs, endpoint, auth):
     """A job's environment alone, unset fields included, is a valid connection for every module."""
     collection_imports()
-    from ansible_collections.nasops.truenas.plugins.module_utils._client import ConnectionSettings
+    from ansible_collections.nasops.truenas.plugins.module_utils._connection import connection_settings
     from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
 
     for name in ENV_TO_OPTION:
@@ -496,7 +496,7 @@ def test_injected_environment_configures_the_modules(credential_type, tmp_path, 
             module = TrueNASModule(argument_spec={}, supports_check_mode=True)
     except SystemExit:
         pytest.fail("the module refused the injected environment: %s" % capsys.readouterr().out)
-    settings = ConnectionSettings.from_mapping(module.params)
+    settings, _broker = connection_settings(module.connection())
     assert settings.endpoint == endpoint
     assert settings.auth.NAME == auth
     assert settings.validate_certs is not inputs.get("insecure", False)
