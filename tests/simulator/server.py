@@ -927,7 +927,7 @@ class SimServer:
     def check_params(self, m, params):
         """Signature and (25.10+) schema checks; ValidationErrors naming the argument."""
         if self.profile.validate_schemas and m.schema:
-            entry = schema.get(m.name)
+            entry = schema.get(m.name, self.profile.schema_set)
             if entry is not None:
                 entry.validate(params)
                 return

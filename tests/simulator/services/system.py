@@ -180,7 +180,7 @@ def ping(ctx):
 
 # --- core.get_methods ---------------------------------------------------------------------------
 def _entry(ctx, m):
-    entry = schema.get(m.name)
+    entry = schema.get(m.name, ctx.profile.schema_set)
     accepts = entry.accepts_list() if entry is not None else _signature_accepts(m)
     returns = entry.returns_list() if entry is not None else [{}]
     last = m.name.rsplit(".", 1)[-1]

@@ -179,7 +179,7 @@ def _patch_2504(name, accepts):
 
 def method_schema(ctx, name):
     """The argument schema of ``name`` as this profile's models define it (None when there is none)."""
-    base = sim_schema.get(name)
+    base = sim_schema.get(name, getattr(ctx.profile, "schema_set", sim_schema.DEFAULT_SET))
     if base is None or ctx.profile.at_least("25.10"):
         return base
     if name not in _SCHEMAS_2504:
