@@ -40,6 +40,15 @@ CAPABILITY_RULES = {
     "ping_before_auth": (((25, 4), False), ((25, 10), True)),
     "dataset_tn_props_in_user_properties": (((25, 4), False), ((25, 10), True)),
     "query_limit_max": (((25, 4), None), ((25, 10), 10000)),
+    # Fewest PBKDF2 iterations a passphrase-encrypted dataset may use.
+    "pbkdf2iters_min": (((25, 4), 100000), ((26,), 1300000)),
+    # SMB DEFAULT_SHARE options hostsallow/hostsdeny and the FCP_SHARE purpose (not in 25.10.0).
+    "smb_hosts_and_fcp": (((25, 4), True), ((25, 10), False), ((25, 10, 1), True)),
+    # SMART self-test results in the public API (smart.test.results; removed in 25.10).
+    "smart_test_results": (((25, 4), True), ((25, 10), False)),
+    # vm.device.update validates attributes as a whole dtype-chosen model (25.04): send dtype and
+    # every attribute, since the model fills unsent ones with defaults.
+    "vm_device_update_full": (((25, 4), True), ((25, 10), False)),
 }
 
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)((?:\.\d+)*)(?:-([A-Za-z0-9.]+))?")
