@@ -560,12 +560,26 @@ def require_vms(caps):
                                       "this server runs %s" % caps.version_string)
 
 
+def nic_attach_names(choices):
+    """The names of ``vm.device.nic_attach_choices``: ``{name: name}`` (25.04, 25.10) or lists per
+    kind, ``{"BRIDGE": [...], "MACVLAN": [...]}`` (26)."""
+    if not isinstance(choices, dict):
+        return set()
+    names = set()
+    for key, value in choices.items():
+        if isinstance(value, list):
+            names.update(item for item in value if isinstance(item, str))
+        else:
+            names.add(key)
+    return names
+
+
 def check_nic_attach(client, spec):
     """An unknown interface or bridge in ``nic_attach`` is an OptionError listing the choices."""
     wanted = spec.desired.get("nic_attach")
     if spec.dtype != "NIC" or not wanted:
         return
-    choices = client.call("vm.device.nic_attach_choices") or {}
+    choices = nic_attach_names(client.call("vm.device.nic_attach_choices"))
     if wanted not in choices:
         raise OptionError(spec.option("nic_attach"), "'%s' is not a network interface or bridge of this TrueNAS; "
                                                      "choose one of %s" % (wanted, ", ".join(sorted(choices)) or "(none)"))

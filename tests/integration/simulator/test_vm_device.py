@@ -366,7 +366,10 @@ def test_choice_helpers(sim, c):
 
     sim.run(add_free_zvols)
     assert c.request("vm.device.disk_choices") == {"/dev/zvol/tank/vms/free": "tank/vms/free"}
-    assert c.request("vm.device.nic_attach_choices") == {"enp1s0": "enp1s0", "br0": "br0", "br1": "br1"}
+    if sim.profile.at_least("26"):
+        assert c.request("vm.device.nic_attach_choices") == {"BRIDGE": ["br0", "br1"], "MACVLAN": ["enp1s0"]}
+    else:
+        assert c.request("vm.device.nic_attach_choices") == {"enp1s0": "enp1s0", "br0": "br0", "br1": "br1"}
     assert c.request("vm.device.bind_choices") == {"0.0.0.0": "0.0.0.0", "::": "::", "127.0.0.1": "127.0.0.1",
                                                    "192.168.1.10": "192.168.1.10"}
     assert c.request("vm.device.iotype_choices") == {"NATIVE": "NATIVE", "THREADS": "THREADS",

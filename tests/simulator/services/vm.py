@@ -291,10 +291,18 @@ def host_config(state):
     return state.data.setdefault(HOST_KIND, {}).setdefault("config", _host_from_seed(state, {}))
 
 
-def nic_attach_choices(state):
+def nic_attach_names(state):
+    """Interfaces and bridges a NIC may attach to."""
     cfg = network_config(state)
-    names = [i["name"] for i in cfg["interfaces"]] + [b["name"] for b in cfg["bridges"]]
-    return {n: n for n in names}
+    return [i["name"] for i in cfg["interfaces"]] + [b["name"] for b in cfg["bridges"]]
+
+
+def nic_attach_choices(state, profile=None):
+    """``{name: name}`` up to 25.10; on 26 ``{"BRIDGE": [bridges], "MACVLAN": [parent interfaces]}``."""
+    if profile is not None and profile.at_least("26"):
+        cfg = network_config(state)
+        return {"BRIDGE": [b["name"] for b in cfg["bridges"]], "MACVLAN": [i["name"] for i in cfg["interfaces"]]}
+    return {n: n for n in nic_attach_names(state)}
 
 
 def bind_choices(state):
@@ -667,7 +675,7 @@ class VmService:
 
     def _validate_nic(self, verrors, attrs):
         nic = attrs.get("nic_attach")
-        if nic is not None and nic not in nic_attach_choices(self.state):
+        if nic is not None and nic not in nic_attach_names(self.state):
             verrors.add("attributes.nic_attach", "Not a valid choice.")
         if attrs.get("trust_guest_rx_filters"):
             if attrs.get("type") != "VIRTIO":
@@ -1174,7 +1182,7 @@ def device_delete(ctx, *params):
 
 @method("vm.device.nic_attach_choices")
 def device_nic_attach_choices(ctx):
-    return nic_attach_choices(ctx.state)
+    return nic_attach_choices(ctx.state, ctx.profile)
 
 
 @method("vm.device.bind_choices")

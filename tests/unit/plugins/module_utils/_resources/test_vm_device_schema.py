@@ -351,3 +351,21 @@ def test_check_cdrom_path_passes_other_errors_with_the_action(fake_client):
 def test_check_cdrom_path_ignores_other_devices(fake_client, values):
     vd.check_cdrom_path(StatContext(fake_client), parse(**values))
     assert fake_client.calls == []
+
+
+@pytest.mark.parametrize("answer", [
+    {"enp1s0": "enp1s0", "br0": "br0"},                    # 25.04, 25.10
+    {"BRIDGE": ["br0"], "MACVLAN": ["enp1s0"]},             # 26
+])
+def test_check_nic_attach_reads_both_shapes(answer):
+    class Choices:
+        def call(self, method):
+            return answer
+
+    assert vd.nic_attach_names(answer) == {"enp1s0", "br0"}
+    vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="br0"))
+    vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="enp1s0"))
+    with pytest.raises(OptionError) as err:
+        vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="BRIDGE"))
+    assert str(err.value) == ("nic_attach: 'BRIDGE' is not a network interface or bridge of this TrueNAS; choose one "
+                              "of br0, enp1s0")
