@@ -833,6 +833,9 @@ class SimServer:
         name = msg["method"]
         m = registry.lookup(name, self.profile.name, self.test_hooks)
         if m is None:
+            if isinstance(name, str) and not name.startswith("test."):
+                # Logged too (params left out), so tests can prove a client never calls what a release lacks.
+                self._log_unknown(conn, name, msg_id)
             if has_id:
                 self._reply_error(conn, msg_id, JSONRPC_METHOD_NOT_FOUND, "Method does not exist")
             return
@@ -845,6 +848,16 @@ class SimServer:
         task = self.loop.create_task(self._run_call(conn, m, msg.get("params", []), msg_id, has_id))
         conn.tasks.add(task)
         task.add_done_callback(conn.tasks.discard)
+
+    def _log_unknown(self, conn, name, msg_id):
+        self.call_seq += 1
+        self.call_log.append({
+            "seq": self.call_seq, "connection": conn.id, "method": name, "id": msg_id, "params": None,
+            "authenticated": conn.session is not None,
+            "username": conn.session.username if conn.session is not None else None, "error": JSONRPC_METHOD_NOT_FOUND,
+        })
+        if len(self.call_log) > CALL_LOG_MAX:
+            del self.call_log[:len(self.call_log) - CALL_LOG_MAX]
 
     def _log_call(self, conn, m, params, msg_id):
         self.call_seq += 1

@@ -672,9 +672,11 @@ def disk_temperatures(ctx, names=None, include_thresholds=False):
     return out
 
 
-@method("smart.test.results")
+@method("smart.test.results", profiles=("25.04",))
 def smart_test_results(ctx, filters=None, options=None):
-    """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}."""
+    """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}.
+
+    25.04 only: 25.10 removed SMART from the public API (smart.test.* answer -32601 there)."""
     items = []
     for name in sorted(disks(ctx.state), key=lambda n: (len(n), n)):
         tests = []
