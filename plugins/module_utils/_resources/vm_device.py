@@ -531,10 +531,33 @@ def create_payload(spec, vm_id, caps, mac=None):
     return data
 
 
-def update_payload(dtype, changes):
-    """Argument of ``vm.device.update`` (after the id): changed attributes and order."""
+# Attributes of a stored device that are not sent back in a full 25.04 update: write-only helpers
+# and values the server derives.
+NOT_SENT_BACK = ("create_zvol", "zvol_name", "zvol_volsize", "password_configured")
+
+
+def update_payload(dtype, changes, caps=None, stored=None):
+    """Argument of ``vm.device.update`` (after the id): changed attributes and order.
+
+    On 25.04 (capability ``vm_device_update_full``) ``attributes`` is validated as the whole model
+    chosen by ``attributes.dtype``, whose defaults overwrite every attribute not sent; there the
+    stored attributes (``stored``, as read from ``vm.query``) merged with the change are sent, with
+    ``dtype`` (and ``exists: true`` for a RAW file, which exists once its device does).
+    """
     data = {}
     attrs = attribute_payload(dtype, changes)
+    if attrs and caps is not None and getattr(caps, "vm_device_update_full", False):
+        full = dict((key, value) for key, value in (stored or {}).items() if key not in NOT_SENT_BACK)
+        if full.get("password") == MASK and "password" not in attrs:
+            raise OptionError("display_password", "TrueNAS %s resets every display attribute that an update does not "
+                                                  "send, and it returned the password masked, so this change would "
+                                                  "lose it; set display_password too, or connect as a user with the "
+                                                  "VM_DEVICE_WRITE role" % caps.version_string)
+        full.update(attrs)
+        full["dtype"] = dtype
+        if dtype == "RAW":
+            full["exists"] = True
+        attrs = full
     if attrs:
         data["attributes"] = attrs
     if "order" in changes:
@@ -767,7 +790,8 @@ class VmDeviceResource(Resource):
         return [create_payload(self.spec, self.vm["id"], ctx.caps, mac=mac)]
 
     def update_params(self, ctx, record, changes):
-        return [record[self.PRIMARY_KEY], update_payload(self.spec.dtype, changes)]
+        stored = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+        return [record[self.PRIMARY_KEY], update_payload(self.spec.dtype, changes, ctx.caps, stored)]
 
     def delete_params(self, ctx, record):
         zvol = bool(ctx.params.get("delete_zvol")) and zvol_name(get_path(record, "attributes.path")) is not None

@@ -1122,7 +1122,16 @@ def device_update(ctx, *params):
     old = svc.get_device(dev_id)
     new = copy.deepcopy(old)
     new_attrs = new["attributes"]
-    new_attrs.update(copy.deepcopy(data.get("attributes") or {}))
+    sent = copy.deepcopy(data.get("attributes") or {})
+    if "attributes" in data and not ctx.profile.at_least("25.10"):
+        # 25.04.2: `attributes` is the union chosen by `attributes.dtype`, and the chosen model fills
+        # every attribute not sent with its default, which then overwrites the stored value.
+        if "dtype" not in sent:
+            raise ValidationErrors([("vm_device_update.attributes.dtype", "Field required", errno.EINVAL)])
+        if sent["dtype"] in DTYPE_MODELS:
+            # RAW `exists` defaults to false too: a RAW update must say exists: true for its file.
+            sent = svc.fill_device(sent)
+    new_attrs.update(sent)
     if "vm" in data:
         new["vm"] = data["vm"]
     if "order" in data:
