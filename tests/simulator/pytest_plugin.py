@@ -33,7 +33,7 @@ import time
 import pytest
 import websocket
 
-from .profiles import NAMES
+from .profiles import ALL_NAMES, NAMES
 from .server import SimServer
 
 SIM_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "truenas-sim")
@@ -240,7 +240,7 @@ def pytest_generate_tests(metafunc):
         return
     marker = metafunc.definition.get_closest_marker("sim_profiles")
     names = tuple(marker.args) if marker else NAMES
-    unknown = [n for n in names if n not in NAMES]
+    unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
         raise ValueError("sim_profiles: unknown profiles %s" % ", ".join(unknown))
     metafunc.parametrize("sim", names, indirect=True, ids=["sim%s" % n for n in names])
