@@ -117,6 +117,7 @@ options:
     description:
       - Host names, IP addresses or networks refused (Samba C(hosts deny)). Order does not matter.
       - Each entry is one string without spaces, commas or quotes.
+      - Not available for V(default) shares on TrueNAS 25.10.0, as O(hosts_allow).
     type: list
     elements: raw
   timemachine:
