@@ -41,6 +41,14 @@ SHARED_OPTIONS = {"tls": True, "test_hooks": True, "rate_limit": False, "job_dur
                   "fail_delay": (0.0, 0.0), "rate_limit_delay": (0.01, 0.02)}
 
 
+def api_key_login_calls(profile):
+    """The calls of one API key login with a username by the collection on ``profile``: asking for
+    the mechanisms, then SCRAM (two steps) where offered (26), else ``API_KEY_PLAIN``."""
+    if profile.login_v26:
+        return ["auth.mechanism_choices", "auth.login_ex", "auth.login_ex_continue"]
+    return ["auth.mechanism_choices", "auth.login_ex"]
+
+
 class ConnectionDropped(Exception):
     """The TCP connection closed without a WebSocket close frame."""
 

@@ -345,6 +345,8 @@ class Connection:
         self.tls = server.tls
         self.session = None
         self.otp = None
+        # A SCRAM exchange between its first and final message (26).
+        self.scram = None
         self.legacy_jobs = True
         self.py_exceptions = False
         self.private_methods = False

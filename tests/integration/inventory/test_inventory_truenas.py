@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.simulator.pytest_plugin import SHARED_OPTIONS, SimClient
+from tests.simulator.pytest_plugin import api_key_login_calls, SHARED_OPTIONS, SimClient
 from tests.simulator.server import SimServer
 from tests.simulator.state import DEFAULT_SEED, load_seed_file
 
@@ -178,7 +178,7 @@ def test_list_has_host_variables_from_one_vm_query(any_nas):
     any_nas.reset_counters()
     listing = inventory_list(FILES / "all_vms.truenas.yml", environment(any_nas))
     methods = [c["method"] for c in any_nas.calls()]
-    assert methods == ["auth.login_ex", "system.version_short", "vm.query"]
+    assert methods == api_key_login_calls(any_nas.profile) + ["system.version_short", "vm.query"]
     assert any_nas.calls("vm.query")[0]["params"] == [[], {}]
 
     hostvars = plain(listing["_meta"]["hostvars"])

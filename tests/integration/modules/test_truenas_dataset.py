@@ -18,6 +18,8 @@ import sys
 
 import pytest
 
+from tests.simulator.pytest_plugin import api_key_login_calls
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 pytestmark = pytest.mark.timeout(120)
 
@@ -79,7 +81,7 @@ def test_filesystem_lifecycle(sim, run, run_module):
     assert mutations(sim) == []
     sim.reset_counters()
     run(create)
-    assert methods(sim) == ["auth.login_ex", "system.version_short", "pool.dataset.query"]
+    assert methods(sim) == api_key_login_calls(sim.profile) + ["system.version_short", "pool.dataset.query"]
     query = sim.calls("pool.dataset.query")[0]["params"]
     assert query[0] == [["id", "=", name]]
     assert query[1]["extra"]["retrieve_children"] is False

@@ -5,6 +5,8 @@
 
 import pytest
 
+from tests.simulator.pytest_plugin import api_key_login_calls
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -36,4 +38,4 @@ def test_named_disks_without_extras(sim, run_module):
     result = run_module("truenas_disk_info", {"name": ["sdf", "sdz"], "include_temperature": False, "include_smart": False})
     assert [d["name"] for d in result["disks"]] == ["sdf"]
     assert result["disks"][0]["temperature"] is None and result["disks"][0]["last_smart_test"] is None
-    assert [c["method"] for c in sim.calls()] == ["auth.login_ex", "system.version_short", "disk.query"]
+    assert [c["method"] for c in sim.calls()] == api_key_login_calls(sim.profile) + ["system.version_short", "disk.query"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.simulator.pytest_plugin import SHARED_OPTIONS
+from tests.simulator.pytest_plugin import api_key_login_calls, SHARED_OPTIONS
 from tests.simulator.server import SimServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -128,7 +128,7 @@ def test_unchanged_run_costs_one_query(sim, run_module):
     sim.reset_counters()
     rerun = run_module("truenas_vm", VM)
     assert rerun["changed"] is False, rerun
-    assert [c["method"] for c in sim.calls()] == ["auth.login_ex", "system.version_short", "vm.query"]
+    assert [c["method"] for c in sim.calls()] == api_key_login_calls(sim.profile) + ["system.version_short", "vm.query"]
     assert SECRET not in json.dumps(rerun) and SECRET not in rerun["_stderr"]
 
 
@@ -172,7 +172,7 @@ def test_missing_iso_on_create_creates_no_vm(sim, run_module, check):
     methods = [c["method"] for c in sim.calls()]
     assert "vm.create" not in methods
     # Devices are checked in list order: the disk's zvol parent and block size, then the ISO file.
-    assert methods == ["auth.login_ex", "system.version_short", "vm.query", "pool.dataset.query",
+    assert methods == api_key_login_calls(sim.profile) + ["system.version_short", "vm.query", "pool.dataset.query",
                        "pool.dataset.recommended_zvol_blocksize", "filesystem.stat"]
     assert sim.calls("filesystem.stat")[0]["params"] == ["/mnt/tank/isos/missing.iso"]
 
