@@ -35,7 +35,7 @@ from websockets.http11 import Response
 from . import profiles as _profiles
 from . import query as _query
 from . import registry, schema
-from .errors import ENOTAUTHENTICATED, CallError, MatchNotFound, ValidationErrors, errname
+from .errors import ENOMETHOD, ENOTAUTHENTICATED, CallError, MatchNotFound, ValidationErrors, errname
 from .faults import Faults, InjectedError
 from .jobs import JobManager, mask_params
 from .state import DEFAULT_SEED, State, date_value, load_seed_file
@@ -186,6 +186,23 @@ def make_certificates(directory):
 
 
 # --- sessions and counters -----------------------------------------------------------------------
+# Methods a 25.04 API version cannot reach on a 25.10+ server: their models are not in the v25.04
+# packages that 25.10 ships (methods.md 0.3), so the call fails with ENOMETHOD. vm.* and vm.device.*
+# exist in v25.04.2 only.
+OLD_ENDPOINT_MISSING = ("pool.dataset.create", "pool.dataset.update", "pool.dataset.delete", "sharing.smb.create",
+                        "sharing.smb.update", "sharing.smb.delete")
+OLD_ENDPOINT_MISSING_PREFIXES = ("pool.snapshot.",)
+
+
+def not_in_version(profile, api_path, name):
+    """True when ``name`` exists on this server but not in the older API version of ``api_path``."""
+    if not api_path.startswith("/api/v25.04") or not profile.at_least("25.10"):
+        return False
+    if name in OLD_ENDPOINT_MISSING or name.startswith(OLD_ENDPOINT_MISSING_PREFIXES):
+        return True
+    return name.startswith("vm.") and api_path != "/api/v25.04.2"
+
+
 def is_read_method(name):
     """Methods a READONLY_ADMIN may call."""
     if name in CORE_READ_METHODS or name.startswith("auth."):
@@ -345,6 +362,9 @@ class Connection:
         self.tls = server.tls
         self.session = None
         self.otp = None
+        request = getattr(ws, "request", None)
+        # The endpoint: "/api/current" or "/api/vX.Y.Z".
+        self.api_path = (getattr(request, "path", None) or "/api/current").split("?", 1)[0]
         # A SCRAM exchange between its first and final message (26).
         self.scram = None
         self.legacy_jobs = True
@@ -930,6 +950,9 @@ class SimServer:
         failure = self.faults.take_failure(m.name)
         if failure is not None:
             raise failure
+        if not_in_version(self.profile, conn.api_path, m.name):
+            namespace, _dot, last = m.name.rpartition(".")
+            raise CallError("Method '%s' not found in '%s'" % (last, namespace), ENOMETHOD)
         ctx = CallContext(self, conn, m, msg_id)
         if m.job:
             return await self._start_job(ctx, conn, m, params, msg_id if has_id else None)

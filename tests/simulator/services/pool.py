@@ -370,6 +370,10 @@ def render_scan(profile, scan):
     out = dict(scan)
     for key in ("start_time", "end_time", "pause"):
         out[key] = _date(scan.get(key))
+    if profile.at_least("26"):
+        # 26 types the scan (PoolScan): the byte counters and errors are integers, never null.
+        for key in ("bytes_to_process", "bytes_processed", "bytes_issued", "errors"):
+            out[key] = int(out.get(key) or 0)
     return out
 
 

@@ -229,6 +229,8 @@ def get_methods(ctx, service=None, target="WS"):
     for m in registry.available(ctx.profile.name, ctx.server.test_hooks):
         if not authenticated and not m.allowed_before_auth(ctx.profile.name):
             continue
+        if m.private:
+            continue
         if service is not None and m.name.rsplit(".", 1)[0] != service:
             continue
         out[m.name] = _entry(ctx, m)
