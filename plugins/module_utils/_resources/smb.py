@@ -80,6 +80,7 @@ def option_keys(api_name, caps=None):
     table = OPTION_KEYS if caps is None or caps.get("smb_hosts_and_fcp", True) else EARLY_OPTION_KEYS
     return table.get(api_name, ())
 
+
 # Options that live at the top level of a share in both shapes (every purpose has them).
 TOP_LEVEL = ("name", "path", "purpose", "comment", "enabled", "browsable", "readonly", "access_based_enumeration",
              "audit")

@@ -172,8 +172,9 @@ def test_missing_iso_on_create_creates_no_vm(sim, run_module, check):
     methods = [c["method"] for c in sim.calls()]
     assert "vm.create" not in methods
     # Devices are checked in list order: the disk's zvol parent and block size, then the ISO file.
-    assert methods == api_key_login_calls(sim.profile) + ["system.version_short", "vm.query", "pool.dataset.query",
-                       "pool.dataset.recommended_zvol_blocksize", "filesystem.stat"]
+    assert methods == api_key_login_calls(sim.profile) + [
+        "system.version_short", "vm.query", "pool.dataset.query", "pool.dataset.recommended_zvol_blocksize",
+        "filesystem.stat"]
     assert sim.calls("filesystem.stat")[0]["params"] == ["/mnt/tank/isos/missing.iso"]
 
 
