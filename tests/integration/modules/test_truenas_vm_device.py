@@ -19,7 +19,7 @@ SECRET = "Sp1ce-Pa55"
 
 @pytest.fixture
 def run(run_inproc):
-    return lambda module, args, **kwargs: run_inproc(module, args, **kwargs)
+    return run_inproc
 
 
 def stored(sim, dtype):
