@@ -42,8 +42,15 @@ CAPABILITY_RULES = {
     "query_limit_max": (((25, 4), None), ((25, 10), 10000)),
     # update.check_available was replaced by update.status in 25.10 (methods-more.md, "General").
     "update_status_method": (((25, 4), "update.check_available"), ((25, 10), "update.status")),
-    # SMART tests and attributes left the public API in 25.10 (methods-more.md, "General").
+    # SMART tests, their results and attributes left the public API in 25.10 (methods-more.md, "General").
     "smart_tests": (((25, 4), True), ((25, 10), False)),
+    # Fewest PBKDF2 iterations a passphrase-encrypted dataset may use.
+    "pbkdf2iters_min": (((25, 4), 100000), ((26,), 1300000)),
+    # SMB DEFAULT_SHARE options hostsallow/hostsdeny and the FCP_SHARE purpose (not in 25.10.0).
+    "smb_hosts_and_fcp": (((25, 4), True), ((25, 10), False), ((25, 10, 1), True)),
+    # vm.device.update validates attributes as a whole dtype-chosen model (25.04): send dtype and
+    # every attribute, since the model fills unsent ones with defaults.
+    "vm_device_update_full": (((25, 4), True), ((25, 10), False)),
 }
 
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)((?:\.\d+)*)(?:-([A-Za-z0-9.]+))?")

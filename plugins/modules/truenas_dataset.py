@@ -190,10 +190,15 @@ options:
       algorithm:
         description:
           - Encryption algorithm, for example V(AES-256-GCM) (the TrueNAS default) or V(AES-128-CCM).
+          - Sent only when set. TrueNAS 26 development releases no longer take an algorithm (they always use
+            V(AES-256-GCM)); when the server refuses it, the error says so and names this option.
         type: str
       pbkdf2iters:
         description:
-          - Number of PBKDF2 iterations for a passphrase, at least 100000.
+          - Number of PBKDF2 iterations for a passphrase.
+          - At least 100000 on TrueNAS 25.04 and 25.10 (server default 350000), at least 1300000 on TrueNAS 26
+            (server default 1300000). A lower value fails before any change, naming the release.
+          - Sent only when set, so the server's default applies otherwise.
         type: int
   recursive:
     description:

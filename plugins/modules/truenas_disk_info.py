@@ -35,10 +35,14 @@ options:
   include_smart:
     description:
       - Read the newest SMART self-test of each disk (C(smart.test.results), one more call).
+      - TrueNAS 25.04 only. TrueNAS 25.10 removed SMART from its public API, so on 25.10 and 26 no SMART call is
+        made and RV(disks[].last_smart_test) is null whatever this option says.
     type: bool
     default: true
 notes:
   - When the server does not offer the temperature or SMART call, the values are null rather than an error.
+  - SMART self-test results are only available from TrueNAS 25.04; from 25.10 on TrueNAS runs SMART tests internally
+    and no longer publishes their results in its API.
 seealso:
   - module: nasops.truenas.truenas_pool_info
 """
@@ -130,7 +134,9 @@ disks:
       type: float
       sample: 33
     last_smart_test:
-      description: The newest SMART self-test, or null when there is none, it is not reported or not read.
+      description:
+        - The newest SMART self-test, or null when there is none, it is not reported or not read.
+        - Always null on TrueNAS 25.10 and later, which have no SMART results in their API.
       type: dict
       contains:
         description:

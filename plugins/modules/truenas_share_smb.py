@@ -77,7 +77,7 @@ options:
         and names the option.
       - Changing the purpose of an existing share keeps the settings the new purpose also has; TrueNAS resets the
         rest to its defaults (and on 25.04 the new preset applies its values).
-      - V(fcp) needs TrueNAS 25.10 or later.
+      - V(fcp) needs TrueNAS 25.10.1 or later (TrueNAS 25.10.0 has no C(FCP_SHARE) purpose).
     type: str
     choices: [default, fcp, legacy, multiprotocol, private_datasets, time_locked, timemachine, veeam_repository]
   comment:
@@ -109,12 +109,15 @@ options:
       - Host names, IP addresses or networks allowed to connect (Samba C(hosts allow)). Order does not matter; an
         empty list allows every host.
       - Each entry is one string without spaces, commas or quotes.
+      - TrueNAS 25.10.0 has no hosts settings for V(default) shares (they came with 25.10.1); there such a share
+        with O(hosts_allow) is refused before any change, and without O(purpose) the share becomes a V(legacy) one.
     type: list
     elements: raw
   hosts_deny:
     description:
       - Host names, IP addresses or networks refused (Samba C(hosts deny)). Order does not matter.
       - Each entry is one string without spaces, commas or quotes.
+      - Not available for V(default) shares on TrueNAS 25.10.0, as O(hosts_allow).
     type: list
     elements: raw
   timemachine:

@@ -128,7 +128,8 @@ options:
     description:
       - V(NIC) only. Host interface or bridge the network card is attached to, such as V(br0). Unset means the
         interface of the default route, chosen when the VM starts.
-      - An interface or bridge TrueNAS does not have is refused with the list of those it has.
+      - An interface or bridge TrueNAS does not have is refused with the list of those it has (on TrueNAS 26 the
+        bridges and the parent interfaces of MACVLAN NICs).
       - Identifies the NIC when O(mac) is not given.
     type: str
   mac:
@@ -255,6 +256,10 @@ notes:
     VM stopped; see O(restart_if_needed).
   - Validation errors of TrueNAS name the module option, for example C(display_port) for a display port
     already in use.
+  - On TrueNAS 25.04 an update of a device's attributes resets every attribute it does not send, so the module
+    sends all stored attributes of the device with the change (and C(dtype)). When TrueNAS returns the display
+    password masked (the connecting user lacks the VM_DEVICE_WRITE role), a change of another display attribute
+    needs O(display_password) as well and fails before any change otherwise.
 seealso:
   - module: nasops.truenas.truenas_vm
   - module: nasops.truenas.truenas_vm_info

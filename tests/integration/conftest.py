@@ -47,7 +47,8 @@ def recap_stats(output):
     return stats
 
 
-SESSION_METHODS = ("auth.login_ex", "auth.login_with_api_key", "auth.login_ex_continue", "system.version_short")
+SESSION_METHODS = ("auth.mechanism_choices", "auth.login_ex", "auth.login_with_api_key", "auth.login_ex_continue",
+                   "system.version_short")
 
 
 def module_calls(sim):

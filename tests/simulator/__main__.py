@@ -88,7 +88,7 @@ def build_parser():
         description="A simulated TrueNAS SCALE middleware (WebSocket JSON-RPC 2.0) on 127.0.0.1.",
         epilog="Prints one JSON line {url, ca_file, username, password, api_key, profile} once listening.",
     )
-    p.add_argument("--profile", choices=profiles.NAMES, default="25.10", help="TrueNAS release to behave as")
+    p.add_argument("--profile", choices=profiles.ALL_NAMES, default="25.10", help="TrueNAS release to behave as")
     p.add_argument("--port", type=_port, default=0, help="TCP port (0, the default, picks a free one)")
     p.add_argument("--seed", metavar="FILE", help="seed file (YAML); default tests/simulator/seed.yml")
     p.add_argument("--state", metavar="FILE",

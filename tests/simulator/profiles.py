@@ -43,6 +43,10 @@ class Profile:
     idle_timeout: float
     # auth.login_ex knows `login_options.reconnect_token`, SCRAM and DENIED (26).
     login_v26: bool
+    # The method schema files params (and, in tests, results) are checked with: tests/simulator/<set>/.
+    schema_set: str = "schemas"
+    # SMB DEFAULT_SHARE options have hostsallow/hostsdeny and the FCP_SHARE purpose exists (25.10.1+).
+    smb_hosts_and_fcp: bool = True
 
     @property
     def version(self):
@@ -120,15 +124,32 @@ PROFILES = {
         cancel_calls_on_disconnect=True,
         idle_timeout=3600.0,
         login_v26=True,
+        schema_set="schemas-26",
     ),
 }
 
 NAMES = tuple(PROFILES)
 
+# Patch releases that differ from the newest of their series: same method table as the series
+# (``name``), other product version and facts. Chosen with ``get("25.10.0")`` / ``--profile 25.10.0``.
+SUB_PROFILES = {
+    "25.10.0": dataclasses.replace(
+        PROFILES["25.10"],
+        product_version="25.10.0",
+        api_version="v25.10.0",
+        api_versions=("v25.04.0", "v25.04.1", "v25.04.2", "v25.10.0"),
+        smb_hosts_and_fcp=False,
+    ),
+}
+
+ALL_NAMES = NAMES + tuple(SUB_PROFILES)
+
 
 def get(name):
-    """The Profile called ``name``; ValueError naming the choices otherwise."""
-    try:
-        return PROFILES[str(name)]
-    except KeyError:
-        raise ValueError("unknown profile %r (choose one of %s)" % (name, ", ".join(NAMES))) from None
+    """The Profile called ``name`` (a series or a patch release of SUB_PROFILES); ValueError naming the
+    choices otherwise."""
+    name = str(name)
+    found = PROFILES.get(name) or SUB_PROFILES.get(name)
+    if found is None:
+        raise ValueError("unknown profile %r (choose one of %s)" % (name, ", ".join(ALL_NAMES)))
+    return found

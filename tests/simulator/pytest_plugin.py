@@ -33,12 +33,20 @@ import time
 import pytest
 import websocket
 
-from .profiles import NAMES
+from .profiles import ALL_NAMES, NAMES
 from .server import SimServer
 
 SIM_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "truenas-sim")
 SHARED_OPTIONS = {"tls": True, "test_hooks": True, "rate_limit": False, "job_duration": 0.05,
                   "fail_delay": (0.0, 0.0), "rate_limit_delay": (0.01, 0.02)}
+
+
+def api_key_login_calls(profile):
+    """The calls of one API key login with a username by the collection on ``profile``: asking for
+    the mechanisms, then SCRAM (two steps) where offered (26), else ``API_KEY_PLAIN``."""
+    if profile.login_v26:
+        return ["auth.mechanism_choices", "auth.login_ex", "auth.login_ex_continue"]
+    return ["auth.mechanism_choices", "auth.login_ex"]
 
 
 class ConnectionDropped(Exception):
@@ -244,7 +252,7 @@ def pytest_generate_tests(metafunc):
             return  # the test chooses its profiles itself
     marker = metafunc.definition.get_closest_marker("sim_profiles")
     names = tuple(marker.args) if marker else NAMES
-    unknown = [n for n in names if n not in NAMES]
+    unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
         raise ValueError("sim_profiles: unknown profiles %s" % ", ".join(unknown))
     metafunc.parametrize("sim", names, indirect=True, ids=["sim%s" % n for n in names])

@@ -40,6 +40,8 @@ class Method:
     schema: bool = True
     abortable: bool = False
     description: t.Optional[str] = None
+    # Private methods answer a full admin but are not listed by core.get_methods.
+    private: bool = False
     arity: t.Optional[t.Tuple[int, int, t.Tuple[str, ...]]] = dataclasses.field(default=None, repr=False)
 
     def available(self, profile_name, test_hooks=False):
@@ -86,7 +88,7 @@ def _overlaps(a, b):
 
 
 def method(name, job=False, no_auth=False, profiles=None, test_hook=False, rate_limit=True, schema=True,
-           abortable=False, description=None):
+           abortable=False, description=None, private=False):
     """Register ``handler`` under ``name``; see the module docstring.
 
     ``no_auth`` is a bool, or a tuple of profile names on which the method is callable before login
@@ -100,6 +102,7 @@ def method(name, job=False, no_auth=False, profiles=None, test_hook=False, rate_
             profiles=tuple(profiles) if profiles else None,
             test_hook=test_hook, rate_limit=rate_limit, schema=schema, abortable=abortable,
             description=description if description is not None else inspect.getdoc(handler),
+            private=private,
         )
         variants = VARIANTS.setdefault(name, [])
         for other in variants:

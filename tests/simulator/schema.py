@@ -7,7 +7,9 @@ boolean, ``1.0`` no integer), and when that fails, walked once more to produce t
 TrueNAS sends: ``[<arg>.<field>, "Field required", 22]`` and so on. Handlers get the params as sent;
 defaults are theirs to fill.
 
-Services with no schema file can register one in code with :func:`register`.
+Two sets of files: ``schemas/`` (API v25.10.5, the 25.10 profile) and ``schemas-26/`` (API v26.0.0,
+the 26 profile); a profile names its set (``Profile.schema_set``). Services with no schema file can
+register one in code with :func:`register`; a registered schema applies to every set.
 """
 import errno
 import json
@@ -19,7 +21,14 @@ import jsonschema
 
 from .errors import ValidationErrors
 
-SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA_DIR = os.path.join(HERE, "schemas")
+# Schema set name -> directory of method files.
+SCHEMA_SETS = {"schemas": SCHEMA_DIR, "schemas-26": os.path.join(HERE, "schemas-26")}
+DEFAULT_SET = "schemas"
+# Discriminators with a default the model fills before choosing the member (26 ``set_default_type``:
+# ``pool.dataset.create`` without ``type`` is a FILESYSTEM): set -> method -> arg -> (property, tag).
+DEFAULT_TAGS = {"schemas-26": {"pool.dataset.create": {"data": ("type", "FILESYSTEM")}}}
 
 _TYPE_CHECKER = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({
     "integer": lambda checker, value: isinstance(value, int) and not isinstance(value, bool),
@@ -81,8 +90,10 @@ def _num(n):
 class MethodSchema:
     """The argument schema of one method."""
 
-    def __init__(self, name, positional, accepts, returns=None, job=False):
+    def __init__(self, name, positional, accepts, returns=None, job=False, default_tags=None):
         self.name = name
+        # arg name -> (discriminator property, tag used when the property is missing).
+        self.default_tags = dict(default_tags or {})
         self.positional = tuple(positional)
         self.accepts = accepts
         self.returns = returns
@@ -90,6 +101,13 @@ class MethodSchema:
         self.defs = accepts.get("$defs", {})
         self.validator = StrictValidator(accepts)
         self.required = tuple(accepts.get("required", ()))
+        self._result_validator = None
+
+    def result_validator(self):
+        """A strict validator of ``{"result": <value>}`` against ``returns``."""
+        if self._result_validator is None:
+            self._result_validator = StrictValidator(self.returns)
+        return self._result_validator
 
     # --- the pydantic-style walk -------------------------------------------------------------
     def _resolve(self, schema):
@@ -263,6 +281,9 @@ class MethodSchema:
             return [("", "Too many arguments (expected %d, found %d)" % (len(self.positional), len(params)),
                      errno.EINVAL)]
         args = dict(zip(self.positional, params))
+        for arg, (prop, tag) in self.default_tags.items():
+            if isinstance(args.get(arg), dict) and prop not in args[arg]:
+                args[arg] = dict(args[arg], **{prop: tag})
         if self.validator.is_valid(args):
             return []
         found = []
@@ -335,32 +356,49 @@ def register(name, positional, accepts, returns=None, job=False):
     """Declare the argument schema of ``name`` in code (for methods without a schema file)."""
     entry = MethodSchema(name, positional, accepts, returns, job)
     _REGISTERED[name] = entry
-    _CACHE[name] = entry
     return entry
 
 
-def get(name):
-    """The MethodSchema of ``name`` (a file in ``schemas/`` or a registered one), or None."""
+def get(name, schema_set=DEFAULT_SET):
+    """The MethodSchema of ``name`` in ``schema_set`` (a file of that set or a registered one), or None."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    key = (schema_set or DEFAULT_SET, name)
     try:
-        return _CACHE[name]
+        return _CACHE[key]
     except KeyError:
         pass
+    try:
+        directory = SCHEMA_SETS[key[0]]
+    except KeyError:
+        raise ValueError("unknown schema set %r (choose one of %s)" % (schema_set, ", ".join(SCHEMA_SETS))) from None
     with _LOCK:
-        if name in _CACHE:
-            return _CACHE[name]
+        if key in _CACHE:
+            return _CACHE[key]
         entry = None
-        path = os.path.join(SCHEMA_DIR, name + ".json")
+        path = os.path.join(directory, name + ".json")
         if os.sep not in name and os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 doc = json.load(f)
             entry = MethodSchema(name, doc.get("positional_params", ()), doc["accepts"], doc.get("returns"),
-                                 doc.get("job", False))
-        _CACHE[name] = entry
+                                 doc.get("job", False), DEFAULT_TAGS.get(key[0], {}).get(name))
+        _CACHE[key] = entry
         return entry
 
 
-def validate(name, params):
+def validate(name, params, schema_set=DEFAULT_SET):
     """Validate ``params`` of method ``name`` when it has a schema; ValidationErrors otherwise."""
-    entry = get(name)
+    entry = get(name, schema_set)
     if entry is not None:
         entry.validate(params)
+
+
+def result_errors(name, result, schema_set=DEFAULT_SET):
+    """Messages for every way ``result`` breaks the ``returns`` schema of ``name`` (empty when it
+    fits or the method has no result schema)."""
+    entry = get(name, schema_set)
+    if entry is None or not entry.returns:
+        return []
+    checker = entry.result_validator()
+    return ["%s: %s" % (".".join(str(p) for p in err.absolute_path) or "result", err.message)
+            for err in checker.iter_errors({"result": result})]

@@ -299,6 +299,19 @@ def parse_user_properties(value):
     return result
 
 
+# The lowest pbkdf2iters of any release; the release's own floor is capability ``pbkdf2iters_min``.
+PBKDF2ITERS_FLOOR = 100000
+
+
+def check_pbkdf2iters(caps, desired):
+    """OptionError when ``encryption_options.pbkdf2iters`` is below this release's floor."""
+    iters = (desired.get("encryption_options") or {}).get("pbkdf2iters")
+    floor = caps.pbkdf2iters_min if caps is not None else PBKDF2ITERS_FLOOR
+    if iters is not None and floor and iters < floor:
+        raise OptionError("encryption_options.pbkdf2iters", "must be at least %d on TrueNAS %s, got %d"
+                          % (floor, caps.version_string, iters))
+
+
 def parse_encryption_options(value):
     if not isinstance(value, dict):
         raise ValueError("expected a dictionary, got %r" % (value,))
@@ -309,8 +322,9 @@ def parse_encryption_options(value):
             raise OptionError("encryption_options.algorithm", "%r is not a valid choice; use one of %s"
                               % (result["algorithm"], ", ".join(ENC_ALGORITHMS)))
         result["algorithm"] = algorithm
-    if "pbkdf2iters" in result and result["pbkdf2iters"] < 100000:
-        raise OptionError("encryption_options.pbkdf2iters", "must be at least 100000")
+    if "pbkdf2iters" in result and result["pbkdf2iters"] < PBKDF2ITERS_FLOOR:
+        raise OptionError("encryption_options.pbkdf2iters", "must be at least %d (at least 1300000 on TrueNAS 26)"
+                          % PBKDF2ITERS_FLOOR)
     if "passphrase" in result and len(result["passphrase"]) < 8:
         raise OptionError("encryption_options.passphrase", "must be at least 8 characters long")
     if "key" in result and not _HEX_KEY.match(result["key"]):
@@ -463,8 +477,8 @@ class DatasetResource(Resource):
     NAMESPACE = "pool.dataset"
     RESULT_KEY = "dataset"
     IDENTITY = ("name",)
-    ERROR_PREFIXES = ("data.PoolDatasetCreateFilesystem", "data.PoolDatasetCreateVolume", "data",
-                      "pool_dataset_create", "pool_dataset_update")
+    ERROR_PREFIXES = ("data.PoolDatasetCreateFilesystem", "data.PoolDatasetCreateVolume", "data.FILESYSTEM",
+                      "data.VOLUME", "data", "pool_dataset_create", "pool_dataset_update")
     FIELDS = (
         Field("name", parse=valid_dataset_name),
         Field("type", parse=enum(TYPES, aliases={"ZVOL": VOLUME, "FS": FILESYSTEM}), create_only=True),
@@ -539,7 +553,17 @@ class DatasetResource(Resource):
     def query_filters(self, desired):
         return [["id", "=", desired["name"]]]
 
+    def option_for(self, attribute):
+        """As the engine does; a refused ``encryption_options.algorithm`` on TrueNAS 26 says why."""
+        option = super(DatasetResource, self).option_for(attribute)
+        caps = getattr(self, "_caps", None)
+        if option == "encryption_options.algorithm" and caps is not None and caps.version >= (26,):
+            return ("encryption_options.algorithm (TrueNAS %s no longer takes an encryption algorithm and always uses "
+                    "AES-256-GCM; remove the option)" % caps.version_string)
+        return option
+
     def find(self, ctx):
+        self._caps = ctx.caps
         desired = ctx.desired
         absent = ctx.params.get("state") == "absent"
         recursive = bool(ctx.params.get("recursive"))
@@ -634,6 +658,8 @@ class DatasetResource(Resource):
         if desired.get("encryption") and not any((desired.get("encryption_options") or {}).get(key)
                                                  for key in ("passphrase", "key", "generate_key")):
             raise OptionError("encryption_options", "a new encrypted dataset needs a passphrase, a key or generate_key: true")
+        if desired.get("encryption"):
+            check_pbkdf2iters(ctx.caps, desired)
         self._check_parent(ctx, name)
         if dtype == VOLUME:
             block = desired.get("volblocksize")

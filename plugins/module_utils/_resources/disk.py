@@ -4,7 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Descriptor of disks (``disk.query``), read only, with temperatures (``disk.temperatures``) and
-the newest SMART self-test (``smart.test.results``) where the server reports them."""
+the newest SMART self-test (``smart.test.results``) where the server reports them.
+
+TrueNAS 25.10 removed SMART from its public API (``smart.test.*`` do not exist there); the SMART
+call is made only where capability ``smart_tests`` says the release has it."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -63,7 +66,7 @@ class DiskResource(Resource):
         tests = {}
         if found and params.get("include_temperature", True):
             temperatures = self._optional(client.call, "disk.temperatures", found) or {}
-        if found and params.get("include_smart", True):
+        if found and params.get("include_smart", True) and client.caps.smart_tests:
             for item in self._optional(client.query, "smart.test.results", [["disk", "in", found]]) or []:
                 if isinstance(item, dict) and item.get("tests"):
                     tests[item.get("disk")] = item["tests"][0]

@@ -70,6 +70,17 @@ OPTION_KEYS = {
     "VEEAM_REPOSITORY_SHARE": _HOSTS,
     "FCP_SHARE": ("aapl_name_mangling",) + _HOSTS,
 }
+# TrueNAS 25.10.0 (capability ``smb_hosts_and_fcp`` false): DEFAULT_SHARE options have no
+# hostsallow/hostsdeny and there is no FCP_SHARE purpose; both came with 25.10.1.
+EARLY_OPTION_KEYS = dict(OPTION_KEYS, DEFAULT_SHARE=("aapl_name_mangling",))
+EARLY_MISSING_PURPOSES = ("FCP_SHARE",)
+
+
+def option_keys(api_name, caps=None):
+    """The ``options`` keys of purpose ``api_name`` on this release (``caps``; None: the newest)."""
+    table = OPTION_KEYS if caps is None or caps.get("smb_hosts_and_fcp", True) else EARLY_OPTION_KEYS
+    return table.get(api_name, ())
+
 
 # Options that live at the top level of a share in both shapes (every purpose has them).
 TOP_LEVEL = ("name", "path", "purpose", "comment", "enabled", "browsable", "readonly", "access_based_enumeration",
@@ -263,11 +274,13 @@ def api_purpose(purpose, shape):
     return names.get(shape) if names else None
 
 
-def _po_expresses(api_name, option, value):
+def _po_expresses(api_name, option, value, caps=None):
     """Can a purpose_options share of purpose ``api_name`` hold ``option=value``?"""
     if option in TOP_LEVEL:
         return True, None
-    keys = OPTION_KEYS.get(api_name, ())
+    keys = option_keys(api_name, caps)
+    if OPTION_FIELDS.get(option) in OPTION_KEYS.get(api_name, ()) and OPTION_FIELDS[option] not in keys:
+        return False, "shares of that purpose have it from TrueNAS 25.10.1 on, legacy shares have it"
     if option == "timemachine" and "timemachine" not in keys:
         # A time machine purpose is one; any other purpose without the flag is not.
         implied = api_name == "TIMEMACHINE_SHARE"
@@ -277,7 +290,7 @@ def _po_expresses(api_name, option, value):
     return False, "shares of that purpose have no such setting, legacy shares have it"
 
 
-def expresses(shape, api_name, option, value, comparator=None):
+def expresses(shape, api_name, option, value, comparator=None, caps=None):
     """``(True, None)`` or ``(False, reason)``: can purpose ``api_name`` hold ``option=value``?"""
     if shape == FLAT:
         ok, reason = _po_expresses(FLAT_EQUIVALENT.get(api_name, "LEGACY_SHARE"), option, value)
@@ -288,7 +301,7 @@ def expresses(shape, api_name, option, value, comparator=None):
             return False, "the %s preset sets it to %s every time the share is saved" % (
                 api_name, _show(forced[option]))
         return True, None
-    return _po_expresses(api_name, option, value)
+    return _po_expresses(api_name, option, value, caps)
 
 
 def _show(value):
@@ -336,6 +349,7 @@ class SmbShareResource(Resource):
         super(SmbShareResource, self).__init__()
         self.rename_to = None
         self.current = None
+        self.caps = None
 
     # ---- local validation --------------------------------------------------------------------
 
@@ -440,6 +454,11 @@ class SmbShareResource(Resource):
         if requested is not None and api_purpose(requested, shape) is None:
             raise OptionError("purpose", "%s is not available on TrueNAS %s (it needs TrueNAS 25.10 or later)"
                               % (_user_label(requested), version))
+        if requested is not None and api_purpose(requested, shape) in EARLY_MISSING_PURPOSES and \
+                not ctx.caps.get("smb_hosts_and_fcp", True):
+            raise OptionError("purpose", "%s is not available on TrueNAS %s (it needs TrueNAS 25.10.1 or later)"
+                              % (_user_label(requested), version))
+        self.caps = ctx.caps
         if record is None:
             if "path" not in desired:
                 raise OptionError("path", "is required to create %s (no share of that name exists)"
@@ -480,7 +499,8 @@ class SmbShareResource(Resource):
         """``[(option, reason)]`` for the ``options`` a share of purpose ``api_name`` cannot hold."""
         problems = []
         for option in options:
-            ok, reason = expresses(shape, api_name, option, desired[option], self.fields[option].comparator)
+            ok, reason = expresses(shape, api_name, option, desired[option], self.fields[option].comparator,
+                                   self.caps)
             if not ok:
                 problems.append((option, reason))
         return problems
@@ -541,7 +561,7 @@ class SmbShareResource(Resource):
             for option, value in PRESET_FORCES.get(api_name, {}).items():
                 after[option] = copy.deepcopy(value)
             return after
-        keys = OPTION_KEYS.get(api_name, ())
+        keys = option_keys(api_name, ctx.caps)
         old_api = api_purpose(self.current.get("purpose"), shape)
         for option, key in OPTION_FIELDS.items():
             if option in ctx.desired:
@@ -550,7 +570,7 @@ class SmbShareResource(Resource):
                 after[option] = api_name == "TIMEMACHINE_SHARE"
             elif key not in keys:
                 after[option] = None
-            elif key not in OPTION_KEYS.get(old_api, ()):
+            elif key not in option_keys(old_api, ctx.caps):
                 carried = option == "timemachine" and old_api == "TIMEMACHINE_SHARE"
                 after[option] = True if carried else copy.deepcopy(OPTION_DEFAULTS[option])
         return after

@@ -437,7 +437,8 @@ class VmResource(Resource):
             ctx.write("vm.device.delete", current["id"], {"zvol": False, "raw_file": False, "force": False},
                       action="remove %s from VM '%s'" % (text, name))
         elif kind == "update":
-            ctx.write("vm.device.update", current["id"], update_payload(spec.dtype, changes),
+            stored = current.get("attributes") if isinstance(current.get("attributes"), dict) else {}
+            ctx.write("vm.device.update", current["id"], update_payload(spec.dtype, changes, ctx.caps, stored),
                       action="update %s of VM '%s'" % (spec.describe(), name))
         else:
             return self._add_device(ctx, vm_id, spec)

@@ -539,10 +539,33 @@ def create_payload(spec, vm_id, caps, mac=None):
     return data
 
 
-def update_payload(dtype, changes):
-    """Argument of ``vm.device.update`` (after the id): changed attributes and order."""
+# Attributes of a stored device that are not sent back in a full 25.04 update: write-only helpers
+# and values the server derives.
+NOT_SENT_BACK = ("create_zvol", "zvol_name", "zvol_volsize", "password_configured")
+
+
+def update_payload(dtype, changes, caps=None, stored=None):
+    """Argument of ``vm.device.update`` (after the id): changed attributes and order.
+
+    On 25.04 (capability ``vm_device_update_full``) ``attributes`` is validated as the whole model
+    chosen by ``attributes.dtype``, whose defaults overwrite every attribute not sent; there the
+    stored attributes (``stored``, as read from ``vm.query``) merged with the change are sent, with
+    ``dtype`` (and ``exists: true`` for a RAW file, which exists once its device does).
+    """
     data = {}
     attrs = attribute_payload(dtype, changes)
+    if attrs and caps is not None and getattr(caps, "vm_device_update_full", False):
+        full = dict((key, value) for key, value in (stored or {}).items() if key not in NOT_SENT_BACK)
+        if full.get("password") == MASK and "password" not in attrs:
+            raise OptionError("display_password", "TrueNAS %s resets every display attribute that an update does not "
+                                                  "send, and it returned the password masked, so this change would "
+                                                  "lose it; set display_password too, or connect as a user with the "
+                                                  "VM_DEVICE_WRITE role" % caps.version_string)
+        full.update(attrs)
+        full["dtype"] = dtype
+        if dtype == "RAW":
+            full["exists"] = True
+        attrs = full
     if attrs:
         data["attributes"] = attrs
     if "order" in changes:
@@ -568,12 +591,26 @@ def require_vms(caps):
                                       "this server runs %s" % caps.version_string)
 
 
+def nic_attach_names(choices):
+    """The names of ``vm.device.nic_attach_choices``: ``{name: name}`` (25.04, 25.10) or lists per
+    kind, ``{"BRIDGE": [...], "MACVLAN": [...]}`` (26)."""
+    if not isinstance(choices, dict):
+        return set()
+    names = set()
+    for key, value in choices.items():
+        if isinstance(value, list):
+            names.update(item for item in value if isinstance(item, str))
+        else:
+            names.add(key)
+    return names
+
+
 def check_nic_attach(client, spec):
     """An unknown interface or bridge in ``nic_attach`` is an OptionError listing the choices."""
     wanted = spec.desired.get("nic_attach")
     if spec.dtype != "NIC" or not wanted:
         return
-    choices = client.call("vm.device.nic_attach_choices") or {}
+    choices = nic_attach_names(client.call("vm.device.nic_attach_choices"))
     if wanted not in choices:
         raise OptionError(spec.option("nic_attach"), "'%s' is not a network interface or bridge of this TrueNAS; "
                                                      "choose one of %s" % (wanted, ", ".join(sorted(choices)) or "(none)"))
@@ -855,7 +892,8 @@ class VmDeviceResource(Resource):
 
     def update_params(self, ctx, record, changes):
         self._stop_if_needed(ctx)
-        return [record[self.PRIMARY_KEY], update_payload(self.spec.dtype, changes)]
+        stored = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+        return [record[self.PRIMARY_KEY], update_payload(self.spec.dtype, changes, ctx.caps, stored)]
 
     def delete_params(self, ctx, record):
         self._stop_if_needed(ctx)

@@ -19,6 +19,7 @@ import sys
 import pytest
 from tests.integration.conftest import module_calls
 
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 pytestmark = pytest.mark.timeout(120)
 
@@ -184,16 +185,23 @@ def test_inherited_values_and_the_version_specific_comments(sim, run):
 
 
 def test_encrypted_dataset(sim, run):
-    args = {"name": "tank/secret", "encryption": True,
-            "encryption_options": {"passphrase": PASSPHRASE, "algorithm": "aes-128-gcm"}}
+    if sim.profile.at_least("26"):
+        # 26: no algorithm (AES-256-GCM) and at least 1300000 iterations.
+        args = {"name": "tank/secret", "encryption": True,
+                "encryption_options": {"passphrase": PASSPHRASE, "pbkdf2iters": 1300000}}
+        algorithm, iters = "aes-256-gcm", 1300000
+    else:
+        args = {"name": "tank/secret", "encryption": True,
+                "encryption_options": {"passphrase": PASSPHRASE, "algorithm": "aes-128-gcm"}}
+        algorithm, iters = "aes-128-gcm", 350000
     check = run(args, check=True, diff=True)
     created = run(args, diff=True)
     assert created["changed"] is True, created
     encryption = datasets(sim)["tank/secret"]["encryption"]
     assert encryption["root"] == "tank/secret"
     assert encryption["key_format"] == "passphrase"
-    assert encryption["algorithm"] == "aes-128-gcm"
-    assert created["dataset"]["encryption_options"] == {"algorithm": "AES-128-GCM", "pbkdf2iters": 350000}
+    assert encryption["algorithm"] == algorithm
+    assert created["dataset"]["encryption_options"] == {"algorithm": algorithm.upper(), "pbkdf2iters": iters}
     again = run(args)
     assert again["changed"] is False
     for result in (check, created, again):
@@ -203,6 +211,35 @@ def test_encrypted_dataset(sim, run):
     child = run({"name": "tank/secret/child"})
     assert child["dataset"]["encrypted"] is True and child["dataset"]["encryption"] is False
     assert datasets(sim)["tank/secret/child"]["encryption"]["root"] == "tank/secret"
+
+
+@pytest.mark.sim_profiles("26")
+def test_encryption_rules_of_26(sim, run):
+    before = datasets(sim)
+    low = {"name": "tank/secret", "encryption": True,
+           "encryption_options": {"passphrase": PASSPHRASE, "pbkdf2iters": 350000}}
+    for check in (True, False):
+        refused = run(low, check=check)
+        assert refused["failed"] is True and refused["changed"] is False
+        assert refused["msg"] == ("Failed to create dataset 'tank/secret': encryption_options.pbkdf2iters: must be at "
+                                  "least 1300000 on TrueNAS 26.0.0, got 350000")
+    assert mutations(sim) == [] and datasets(sim) == before
+
+    with_algorithm = {"name": "tank/secret", "encryption": True,
+                      "encryption_options": {"passphrase": PASSPHRASE, "algorithm": "AES-256-GCM"}}
+    refused = run(with_algorithm)
+    assert refused["failed"] is True and refused["changed"] is False
+    assert refused["msg"] == (
+        "Failed to create dataset 'tank/secret': encryption_options.algorithm (TrueNAS 26.0.0 no longer takes an "
+        "encryption algorithm and always uses AES-256-GCM; remove the option): Extra inputs are not permitted")
+    assert datasets(sim) == before and PASSPHRASE not in json.dumps(refused)
+
+    # Without algorithm and pbkdf2iters the server's defaults apply.
+    created = run({"name": "tank/secret", "encryption": True, "encryption_options": {"passphrase": PASSPHRASE}})
+    assert created["changed"] is True, created
+    assert created["dataset"]["encryption_options"] == {"algorithm": "AES-256-GCM", "pbkdf2iters": 1300000}
+    sent = sim.calls("pool.dataset.create")[-1]["params"][0]["encryption_options"]
+    assert sent == {"passphrase": "********"}
 
 
 def test_recursive_delete(sim, run):

@@ -12,6 +12,7 @@ this process against the same server, to stay fast.
 import pytest
 from tests.integration.conftest import module_calls
 
+
 pytestmark = pytest.mark.timeout(120)
 
 MUTATING = ("create", "delete", "rollback", "clone", "update")

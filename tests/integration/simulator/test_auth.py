@@ -1,5 +1,8 @@
 """Authentication (protocol.md §3): login_ex outcomes, OTP, tokens, API keys, revocation, pre-auth rules."""
+import base64
 import copy
+import hashlib
+import hmac
 import json
 import time
 
@@ -7,6 +10,7 @@ import pytest
 
 from tests.simulator.profiles import NAMES
 from tests.simulator.pytest_plugin import SimClient
+from tests.simulator.services import auth as auth_service
 from tests.simulator.services.auth import totp
 from tests.simulator.state import DEFAULT_SEED, load_seed_file
 
@@ -121,6 +125,8 @@ def test_login_ex_validation(sim, sim_client, login_data, extra):
     client = sim_client(sim)
     error = client.call("auth.login_ex", login_data)["error"]
     assert error["code"] == -32602
+    if sim.profile.login_v26 and login_data == {"mechanism": "SSO", "username": "admin"}:
+        extra = [["login_data", extra[0][1] + ", 'SCRAM'", 22]]
     assert error["data"]["extra"] == extra
 
 
@@ -183,6 +189,12 @@ def test_another_mechanism_drops_the_otp_attempt(sim, sim_client):
 def test_login_ex_continue_accepts_only_otp(sim, sim_client):
     client = sim_client(sim)
     error = client.call("auth.login_ex_continue", password(sim))["error"]
+    if sim.profile.login_v26:
+        # 26: OTP_TOKEN or the second SCRAM step.
+        assert error["data"]["extra"] == [
+            ["login_data", "Input tag 'PASSWORD_PLAIN' found using 'mechanism' does not match any of the expected "
+                           "tags: 'OTP_TOKEN', 'SCRAM'", 22]]
+        return
     assert error["data"]["extra"] == [
         ["login_data.mechanism", "Input should be 'OTP_TOKEN'", 22],
         ["login_data.otp_token", "Field required", 22],
@@ -429,13 +441,15 @@ def test_everything_else_needs_login(sim, sim_client, name):
 def test_mechanism_choices_before_login(sim, sim_client):
     client = sim_client(sim)
     reply = client.call("auth.mechanism_choices")
+    mechanisms = ["API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN"]
     if sim.profile.name == "26":
-        assert reply["result"] == ["API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN"]
+        mechanisms.append("SCRAM")
+        assert reply["result"] == mechanisms
     else:
         data = reply["error"]["data"]
         assert (data["error"], data["reason"]) == (22, "'NoneType' object has no attribute 'may_create_auth_token'")
     client.login("admin", sim.credentials["password"])
-    assert client.request("auth.mechanism_choices") == ["API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN"]
+    assert client.request("auth.mechanism_choices") == mechanisms
 
 
 # --- rate limit ----------------------------------------------------------------------------------
@@ -478,3 +492,92 @@ def test_secrets_stay_out_of_the_call_log_and_state_dump(sim, sim_client):
     for secret in (sim.credentials["password"], sim.credentials["api_key"].split("-", 1)[1], otp_password(sim),
                    otp_secret(sim)):
         assert secret not in dump
+
+
+# --- SCRAM-SHA-512 (26) --------------------------------------------------------------------------
+# Computed by hand here (hashlib/hmac), independently of the collection's client.
+
+def _hmac(key, data):
+    return hmac.new(key, data, hashlib.sha512).digest()
+
+
+def scram_first(nonce, username="admin", key_id=1):
+    return {"mechanism": "SCRAM", "scram_type": "CLIENT_FIRST_MESSAGE",
+            "rfc_str": "n,,n=%s:%d,r=%s" % (username, key_id, base64.b64encode(nonce).decode())}
+
+
+def scram_final(secret, nonce, server_first, username="admin", key_id=1, tamper=False):
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac("sha512", secret.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+    client_key = _hmac(salted, b"Client Key")
+    without_proof = "c=biws,r=" + attrs["r"]
+    message = "n=%s:%d,r=%s,%s,%s" % (username, key_id, base64.b64encode(nonce).decode(), server_first, without_proof)
+    proof = bytes(a ^ b for a, b in zip(client_key, _hmac(hashlib.sha512(client_key).digest(), message.encode())))
+    if tamper:
+        proof = bytes([proof[0] ^ 1]) + proof[1:]
+    data = {"mechanism": "SCRAM", "scram_type": "CLIENT_FINAL_MESSAGE",
+            "rfc_str": "%s,p=%s" % (without_proof, base64.b64encode(proof).decode())}
+    return data, _hmac(_hmac(salted, b"Server Key"), message.encode())
+
+
+def test_scram_verifier_known_vector():
+    # RFC 7677's salt and password, SHA-512, 50000 iterations (checked with an independent implementation).
+    verifier = auth_service.scram_verifier(7, "pencil", salt=base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="),
+                                           iterations=50000)
+    assert verifier == {
+        "salt": "W22ZaJ0SNY7soEsUEjb6gQ==", "iterations": 50000,
+        "stored_key": "EseCQKWxqqAA+vgGCYIwvTkUSPM/73HJ9XwfYW4OmGXE7ExoOSEGk+0pQeD1/DWPV5V/tTKCLQRMlLZ1fRyUPQ==",
+        "server_key": "WLNhJ+FWmbOSqkk/ECF3e/yHfElxRCScVhUalI4SqWHQSMZbJtmA48h/tP4gkzR7155794ehi2pQa0Ph9WpjQQ=="}
+
+
+@pytest.mark.sim_profiles("26")
+def test_scram_login(sim, sim_client):
+    client = sim_client(sim)
+    secret = sim.credentials["api_key"].split("-", 1)[1]
+    nonce = bytes(range(32))
+    first = client.request("auth.login_ex", scram_first(nonce))
+    assert (first["response_type"], first["scram_type"], first["user_info"]) == (
+        "SCRAM_RESPONSE", "SERVER_FIRST_RESPONSE", None)
+    attrs = dict(part.split("=", 1) for part in first["rfc_str"].split(","))
+    combined = base64.b64decode(attrs["r"])
+    assert combined[:32] == nonce and len(combined) == 64 and attrs["i"] == "50000"
+    assert client.call("pool.query")["error"]["data"]["error"] == 207  # not logged in yet
+    data, server_signature = scram_final(secret, nonce, first["rfc_str"])
+    final = client.request("auth.login_ex_continue", data)
+    assert (final["response_type"], final["scram_type"]) == ("SCRAM_RESPONSE", "SERVER_FINAL_RESPONSE")
+    assert base64.b64decode(final["rfc_str"][2:]) == server_signature
+    assert final["user_info"]["pw_name"] == "admin"
+    assert sorted(p["name"] for p in client.request("pool.query")) == ["backup", "tank"]
+    assert secret not in json.dumps(sim.calls())
+    assert sim.counters_snapshot()["api_keys_presented"] == {}
+
+
+@pytest.mark.sim_profiles("26")
+def test_scram_failures(sim, sim_client):
+    client = sim_client(sim)
+    secret = sim.credentials["api_key"].split("-", 1)[1]
+    nonce = bytes(range(32))
+    # A wrong proof: AUTH_ERR, not logged in.
+    first = client.request("auth.login_ex", scram_first(nonce))
+    data, _sig = scram_final(secret, nonce, first["rfc_str"], tamper=True)
+    assert client.request("auth.login_ex_continue", data) == {"response_type": "AUTH_ERR"}
+    assert client.call("pool.query")["error"]["data"]["error"] == 207
+    # The final step without a first one.
+    error = client.call("auth.login_ex_continue", data)["error"]
+    assert (error["code"], error["data"]["reason"]) == (-32001, "[EINVAL] SCRAM: no authentication in progress")
+    # An unknown key or a key of another user: AUTH_ERR at once.
+    assert client.request("auth.login_ex", scram_first(nonce, key_id=99)) == {"response_type": "AUTH_ERR"}
+    assert client.request("auth.login_ex", scram_first(nonce, username="viewer")) == {"response_type": "AUTH_ERR"}
+    # A final message for another nonce.
+    first = client.request("auth.login_ex", scram_first(nonce))
+    other = first["rfc_str"].replace("r=AAEC", "r=AAED", 1)
+    data, _sig = scram_final(secret, nonce, other)
+    assert client.request("auth.login_ex_continue", data) == {"response_type": "AUTH_ERR"}
+
+
+@pytest.mark.sim_profiles("25.04", "25.10")
+def test_no_scram_before_26(sim, sim_client):
+    client = sim_client(sim)
+    error = client.call("auth.login_ex", scram_first(bytes(32)))["error"]
+    assert error["code"] == -32602
+    assert "Input tag 'SCRAM' found using 'mechanism' does not match" in error["data"]["extra"][0][1]

@@ -53,8 +53,14 @@ def test_minimal_filesystem_gets_defaults_and_event(sim, c):
 
 
 @pytest.mark.sim_profiles("25.10", "26")
-def test_volsize_alone_makes_a_volume_with_refreservation(c):
-    entry = c.request("pool.dataset.create", {"name": "tank/vms/disk0", "volsize": GiB})
+def test_volsize_alone_makes_a_volume_with_refreservation(sim, c):
+    data = {"name": "tank/vms/disk0", "volsize": GiB}
+    if sim.profile.at_least("26"):
+        # 26: a missing type is FILESYSTEM, so a zvol needs type VOLUME.
+        assert triples(c, "pool.dataset.create", data) == [
+            ["data.FILESYSTEM.volsize", "Extra inputs are not permitted", 22]]
+        data["type"] = "VOLUME"
+    entry = c.request("pool.dataset.create", data)
     assert entry["type"] == "VOLUME" and entry["mountpoint"] is None
     # 65536 blocks of 16K need 64 + 1 indirect blocks on top of the 7 metadnode levels: 72 blocks,
     # counted twice (metadata copies) at 128K each: 1073741824 + 72 * 2 * 131072.
@@ -70,7 +76,7 @@ def test_volume_needs_volsize_25_04(c):
         ["pool_dataset_create.volsize", "This field is required for VOLUME", 22]]
 
 
-@pytest.mark.sim_profiles("25.10", "26")
+@pytest.mark.sim_profiles("25.10")
 def test_union_errors_report_both_branches(c):
     assert triples(c, "pool.dataset.create", {"name": "tank/v", "type": "VOLUME"}) == [
         ["data.PoolDatasetCreateFilesystem.type", "Input should be 'FILESYSTEM'", 22],
@@ -80,7 +86,37 @@ def test_union_errors_report_both_branches(c):
         ["data.PoolDatasetCreateVolume.volsize", "Input should be a valid integer", 22]]
 
 
-@pytest.mark.sim_profiles("25.10", "26")
+@pytest.mark.sim_profiles("26")
+def test_create_is_discriminated_by_type_26(c):
+    assert triples(c, "pool.dataset.create", {"name": "tank/v", "type": "VOLUME"}) == [
+        ["data.VOLUME.volsize", "Field required", 22]]
+    assert triples(c, "pool.dataset.create", {"name": "tank/v", "type": "VOLUME", "volsize": "10G"}) == [
+        ["data.VOLUME.volsize", "Input should be a valid integer", 22]]
+    msg = "Value error, Please provide a valid dataset name according to ZFS standards"
+    assert triples(c, "pool.dataset.create", {"name": "tank/bad*name"}) == [["data.FILESYSTEM.name", msg, 22]]
+    assert triples(c, "pool.dataset.create", {"name": "tank/vol", "volsize": GiB, "atime": "OFF"}) == [
+        ["data.FILESYSTEM.volsize", "Extra inputs are not permitted", 22]]
+    assert triples(c, "pool.dataset.create", {"name": "tank/vol", "type": "VOLUME", "volsize": GiB,
+                                              "atime": "OFF"}) == [["data.VOLUME.atime", "Extra inputs are not permitted", 22]]
+
+
+@pytest.mark.sim_profiles("26")
+def test_encryption_options_26(c):
+    too_few = {"passphrase": "long-enough-passphrase", "pbkdf2iters": 500000}
+    assert triples(c, "pool.dataset.create", {"name": "tank/p", "encryption": True, "inherit_encryption": False,
+                                              "encryption_options": too_few}) == [
+        ["data.FILESYSTEM.encryption_options.pbkdf2iters", "Input should be greater than or equal to 1300000", 22]]
+    assert triples(c, "pool.dataset.create", {"name": "tank/k", "encryption": True, "inherit_encryption": False,
+                                              "encryption_options": {"generate_key": True,
+                                                                     "algorithm": "AES-256-GCM"}}) == [
+        ["data.FILESYSTEM.encryption_options.algorithm", "Extra inputs are not permitted", 22]]
+    entry = c.request("pool.dataset.create", {"name": "tank/p", "encryption": True, "inherit_encryption": False,
+                                              "encryption_options": {"passphrase": "long-enough-passphrase"}})
+    assert entry["pbkdf2iters"]["parsed"] == 1300000
+    assert entry["encryption_algorithm"]["value"] == "AES-256-GCM"
+
+
+@pytest.mark.sim_profiles("25.10")
 def test_invalid_zfs_name_fails_in_both_branches(c):
     msg = "Value error, Please provide a valid dataset name according to ZFS standards"
     assert triples(c, "pool.dataset.create", {"name": "tank/bad*name"}) == [
@@ -192,7 +228,7 @@ def test_type_specific_keys_25_04(c):
         ["pool_dataset_create.recordsize", "This field is not valid for VOLUME", 22]]
 
 
-@pytest.mark.sim_profiles("25.10", "26")
+@pytest.mark.sim_profiles("25.10")
 def test_type_specific_keys_are_caught_by_the_union_25_10(c):
     assert triples(c, "pool.dataset.create", {"name": "tank/vol", "volsize": GiB, "atime": "OFF"}) == [
         ["data.PoolDatasetCreateFilesystem.volsize", "Extra inputs are not permitted", 22],
@@ -298,12 +334,15 @@ def test_secrets_never_come_back(sim, c):
     c.request("core.subscribe", "pool.dataset.query")
     passphrase = "s3cret-Passphrase-value"
     key = "ab" * 32
+    iters = 1300000 if sim.profile.at_least("26") else 500000
+    keyed_options = {"key": key} if sim.profile.at_least("26") else {"key": key, "algorithm": "AES-128-CCM"}
     entry = c.request("pool.dataset.create", {"name": "tank/p", "encryption": True, "inherit_encryption": False,
-                                              "encryption_options": {"passphrase": passphrase, "pbkdf2iters": 500000}})
+                                              "encryption_options": {"passphrase": passphrase, "pbkdf2iters": iters}})
     keyed = c.request("pool.dataset.create", {"name": "tank/k", "encryption": True, "inherit_encryption": False,
-                                              "encryption_options": {"key": key, "algorithm": "AES-128-CCM"}})
-    assert entry["pbkdf2iters"]["parsed"] == 500000
-    assert keyed["encryption_algorithm"]["value"] == "AES-128-CCM" and keyed["key_format"]["value"] == "HEX"
+                                              "encryption_options": keyed_options})
+    assert entry["pbkdf2iters"]["parsed"] == iters
+    algorithm = "AES-256-GCM" if sim.profile.at_least("26") else "AES-128-CCM"
+    assert keyed["encryption_algorithm"]["value"] == algorithm and keyed["key_format"]["value"] == "HEX"
     c.wait_event(lambda e: e.get("params", {}).get("id") == "tank/k")
     seen = repr([entry, keyed, c.events, sim.state_dump(), sim.calls("pool.dataset.create")])
     assert passphrase not in seen and key not in seen

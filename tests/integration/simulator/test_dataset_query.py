@@ -139,7 +139,8 @@ def test_tn_user_properties_top_level_on_25_04(c):
 
 @pytest.mark.sim_profiles("25.10", "26")
 def test_volume_entry_sizes(c):
-    c.request("pool.dataset.create", {"name": "tank/vms/disk0", "volsize": 10 * 1024 ** 3, "sparse": True})
+    c.request("pool.dataset.create", {"name": "tank/vms/disk0", "type": "VOLUME", "volsize": 10 * 1024 ** 3,
+                                      "sparse": True})
     entry = c.request("pool.dataset.get_instance", "tank/vms/disk0")
     assert entry["type"] == "VOLUME" and entry["mountpoint"] is None
     assert entry["volsize"] == p10(10737418240, "10737418240", "10 GiB", "LOCAL")
@@ -252,7 +253,7 @@ def test_get_instance_and_get_option_not_found_shapes(c):
 
 @pytest.mark.sim_profiles("25.10", "26")
 def test_filters_select_order_count(c):
-    c.request("pool.dataset.create", {"name": "tank/vms/disk0", "volsize": 1024 ** 3, "sparse": True})
+    c.request("pool.dataset.create", {"name": "tank/vms/disk0", "type": "VOLUME", "volsize": 1024 ** 3, "sparse": True})
     assert c.request("pool.dataset.query", [["type", "=", "VOLUME"]], {"select": ["id"]}) == [{"id": "tank/vms/disk0"}]
     assert c.request("pool.dataset.query", [["id", "^", "tank/"]], {"count": True}) == 5
     rows = c.request("pool.dataset.query", [["pool", "=", "tank"], ["id", "!=", "tank"]],

@@ -57,6 +57,15 @@ def test_temperatures(c):
     assert c.request("disk.temperatures", ["sde"], True) == {"sde": {"temperature": 29, "crit": None, "warn": None}}
 
 
+@pytest.mark.sim_profiles("25.10", "26")
+def test_no_smart_after_25_04(c):
+    with pytest.raises(SimCallError) as exc:
+        c.request("smart.test.results", [["disk", "=", "sda"]])
+    assert exc.value.error["code"] == -32601
+    assert "smart.test.results" not in c.request("core.get_methods")
+
+
+@pytest.mark.sim_profiles("25.04")
 def test_last_smart_results(c):
     results = c.request("smart.test.results", [["disk", "=", "sda"]])
     assert results == [{"disk": "sda", "tests": [{

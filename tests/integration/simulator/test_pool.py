@@ -74,11 +74,12 @@ def test_backup_pool_entry(sim, c):
     assert without_timestamps(result) == [backup_entry(sim.profile.name)]
 
 
-def test_tank_topology_and_scan(c):
+def test_tank_topology_and_scan(sim, c):
     tank = without_timestamps(c.request("pool.get_instance", 1))
+    counter = 0 if sim.profile.at_least("26") else None  # 26: integers, never null
     assert tank["scan"] == {"function": "SCRUB", "state": "FINISHED", "start_time": {"$date": 1759017600000},
-                            "end_time": {"$date": 1759025400000}, "percentage": 100.0, "bytes_to_process": None,
-                            "bytes_processed": None, "bytes_issued": None, "pause": None, "errors": 0,
+                            "end_time": {"$date": 1759025400000}, "percentage": 100.0, "bytes_to_process": counter,
+                            "bytes_processed": counter, "bytes_issued": counter, "pause": None, "errors": 0,
                             "total_secs_left": None}
     data = tank["topology"]["data"]
     assert [(v["name"], v["type"], v["path"], v["status"], v["unavail_disk"]) for v in data] == [
@@ -261,3 +262,16 @@ def test_scrub_run_honours_the_threshold(sim, c):
     assert c.request("pool.scrub.run", "tank", 2) is None
     assert len([j for j in sim.run(lambda: list(sim.jobs.jobs.values())) if j.method == "pool.scrub.scrub"]) == 1
     assert c.request("pool.scrub.run", "nopool") is None
+
+
+def test_scan_counters_by_release(sim, sim_client):
+    client = sim_client(sim, login=True)
+    for pool in client.request("pool.query"):
+        scan = pool["scan"]
+        if sim.profile.at_least("26"):
+            assert "all_sed" in pool
+            if scan is not None:
+                for key in ("bytes_to_process", "bytes_processed", "bytes_issued", "errors"):
+                    assert isinstance(scan[key], int) and not isinstance(scan[key], bool), (key, scan)
+        else:
+            assert "all_sed" not in pool

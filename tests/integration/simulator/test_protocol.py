@@ -396,3 +396,21 @@ def test_system_methods(sim, sim_client):
     services = client.request("core.get_services")
     assert services["core"]["type"] == "service"
     assert services["pool.dataset"]["type"] == "crud"
+
+
+@pytest.mark.sim_profiles("25.10", "26")
+def test_older_version_endpoint_lacks_the_newer_models(sim, sim_client):
+    """/api/v25.04.x on a 25.10+ server: methods whose models the old version lacks answer ENOMETHOD
+    (-32001, errno 201), not -32601; the current endpoint and the server's own version work."""
+    old = sim_client(sim, login=True, path="/api/v25.04.2")
+    error = old.call("pool.dataset.create", {"name": "tank/x"})["error"]
+    assert (error["code"], error["data"]["error"], error["data"]["reason"]) == (
+        -32001, 201, "[ENOMETHOD] Method 'create' not found in 'pool.dataset'")
+    assert "tank/x" not in sim.state_dump("datasets")
+    assert old.call("pool.snapshot.query")["error"]["data"]["error"] == 201
+    assert old.call("no.such.method")["error"]["code"] == -32601
+    assert isinstance(old.request("vm.query"), list)  # vm.* exists in v25.04.2
+    older = sim_client(sim, login=True, path="/api/v25.04.1")
+    assert older.call("vm.query")["error"]["data"]["reason"] == "[ENOMETHOD] Method 'query' not found in 'vm'"
+    current = sim_client(sim, login=True, path="/api/current")
+    assert current.request("pool.dataset.create", {"name": "tank/x"})["id"] == "tank/x"

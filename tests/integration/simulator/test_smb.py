@@ -337,6 +337,29 @@ def test_presets_and_precheck(c):
     ]
 
 
+@pytest.mark.sim_profiles("25.10.0", "25.10")
+def test_25_10_0_has_no_default_share_hosts_and_no_fcp(sim, c):
+    early = sim.profile.product_version == "25.10.0"
+    hosts = {"name": "media", "path": "/mnt/tank/media", "purpose": "DEFAULT_SHARE",
+             "options": {"hostsallow": ["10.0.0.0/24"]}}
+    if early:
+        assert invalid(c, "sharing.smb.create", hosts) == [
+            ["data.options.DEFAULT_SHARE.hostsallow", "Extra inputs are not permitted", 22]]
+        assert "FCP_SHARE" not in c.request("sharing.smb.presets")
+        refused = invalid(c, "sharing.smb.create", {"name": "fcp", "path": "/mnt/tank/media", "purpose": "FCP_SHARE"})
+        assert refused[0][0] == "data.purpose" and "'FCP_SHARE'" not in refused[0][1]
+        # LEGACY_SHARE keeps its hosts on 25.10.0.
+        legacy = c.request("sharing.smb.create", {"name": "legacy", "path": "/mnt/tank/media",
+                                                  "purpose": "LEGACY_SHARE", "options": {"hostsallow": ["10.0.0.1"]}})
+        assert legacy["options"]["hostsallow"] == ["10.0.0.1"]
+        assert c.request("sharing.smb.create", {"name": "media", "path": "/mnt/tank/media"})["options"] == {
+            "aapl_name_mangling": False}
+    else:
+        assert c.request("sharing.smb.create", hosts)["options"]["hostsallow"] == ["10.0.0.0/24"]
+        assert "FCP_SHARE" in c.request("sharing.smb.presets")
+    assert c.request("system.version_short") == sim.profile.product_version
+
+
 # ---------------------------------------------------------------------------------------------
 # every profile
 # ---------------------------------------------------------------------------------------------

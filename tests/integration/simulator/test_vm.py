@@ -397,7 +397,10 @@ def test_seeded_vms_and_network(profile, sim_factory, sim_client):
     assert c.request("vm.get_available_memory") == int((8 * GIB - 2048 * MIB) * 0.9) + GIB
     assert c.request("test.vm_guest_behaviour", 1) == {
         "ignores_acpi": True, "shutdown_seconds": 0.5, "error": False}
-    assert c.request("vm.device.nic_attach_choices") == {"eno1": "eno1", "eno2": "eno2", "br5": "br5"}
+    if profile == "26":
+        assert c.request("vm.device.nic_attach_choices") == {"BRIDGE": ["br5"], "MACVLAN": ["eno1", "eno2"]}
+    else:
+        assert c.request("vm.device.nic_attach_choices") == {"eno1": "eno1", "eno2": "eno2", "br5": "br5"}
     assert c.request("vm.device.bind_choices") == {"0.0.0.0": "0.0.0.0", "127.0.0.1": "127.0.0.1",
                                                    "10.1.1.5": "10.1.1.5"}
 

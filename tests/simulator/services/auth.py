@@ -22,7 +22,8 @@ Seed section ``users`` (a list)::
             revoked: false
 
 State: ``state.data["users"][<id>]`` (``password_hash``, no clear password) and
-``state.data["api_keys"][<id>]`` (``keyhash`` only). Tokens from ``auth.generate_token`` live in
+``state.data["api_keys"][<id>]`` (``keyhash`` and, for SCRAM, ``scram``: salt, iterations, StoredKey,
+ServerKey; never the key). Tokens from ``auth.generate_token`` live in
 memory (``server.tokens``).
 """
 import asyncio
@@ -49,6 +50,14 @@ OTP_DIGITS = 6
 MAX_OTP_ATTEMPTS = 3
 INSECURE_REASON = "Attempt to use over an insecure transport"
 MECHANISMS = ("API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN")
+# 26: SCRAM-SHA-512 for API keys (RFC 5802 with SHA-512; nonces are 32 random bytes, the server's
+# appended to the client's, both base64-encoded as one value).
+MECHANISMS_26 = MECHANISMS + ("SCRAM",)
+# The real server stores keys with 500000 iterations; the simulator uses the smallest count the
+# TrueNAS SCRAM library accepts (50000) so that each login costs a client milliseconds, not a second.
+SCRAM_ITERATIONS = 50000
+SCRAM_NONCE_BYTES = 32
+SCRAM_NO_BINDING = base64.b64encode(b"n,,").decode()
 
 
 # --- secrets -------------------------------------------------------------------------------------
@@ -70,6 +79,29 @@ def check_password(password, stored):
 
 def hash_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+_SCRAM_CACHE = {}
+
+
+def scram_verifier(key_id, material, salt=None, iterations=SCRAM_ITERATIONS):
+    """What the server keeps for SCRAM logins with key ``<key_id>-<material>``: salt, iterations,
+    StoredKey = SHA512(HMAC(SaltedPassword, "Client Key")) and ServerKey = HMAC(SaltedPassword,
+    "Server Key"), SaltedPassword being PBKDF2-HMAC-SHA512 of the material (the part after the
+    ``<id>-``). Base64 text, so the state file stays JSON. The same key gets the same salt (cached)."""
+    if salt is None:
+        salt = hashlib.sha256(("scram:%d:%s" % (key_id, material)).encode()).digest()[:16]
+    cache_key = (material, salt, iterations)
+    if cache_key not in _SCRAM_CACHE:
+        salted = hashlib.pbkdf2_hmac("sha512", material.encode(), salt, iterations)
+        client_key = hmac.new(salted, b"Client Key", hashlib.sha512).digest()
+        _SCRAM_CACHE[cache_key] = {
+            "salt": base64.b64encode(salt).decode(),
+            "iterations": iterations,
+            "stored_key": base64.b64encode(hashlib.sha512(client_key).digest()).decode(),
+            "server_key": base64.b64encode(hmac.new(salted, b"Server Key", hashlib.sha512).digest()).decode(),
+        }
+    return dict(_SCRAM_CACHE[cache_key])
 
 
 def new_key_material():
@@ -148,6 +180,7 @@ def load_users(state, seed):
                 "username": entry["username"],
                 "user_identifier": uid,
                 "keyhash": hash_key("%d-%s" % (key_id, material)),
+                "scram": scram_verifier(key_id, material),
                 "created_at": date_value(),
                 "expires_at": _iso_date(key.get("expires_at"), kwhere),
                 "local": True,
@@ -173,16 +206,26 @@ def _login_schema(v26, only_otp=False):
 
     defs = {
         "AuthLoginOptions": options,
+        "AuthSCRAM": {"type": "object", "title": "AuthSCRAM", "additionalProperties": False, "properties": {
+            "mechanism": {"const": "SCRAM", "type": "string"},
+            "scram_type": {"enum": ["CLIENT_FIRST_MESSAGE", "CLIENT_FINAL_MESSAGE"], "type": "string"},
+            "rfc_str": text,
+            "login_options": {"$ref": "#/$defs/AuthLoginOptions"}}, "required": ["mechanism", "scram_type", "rfc_str"]},
         "AuthApiKeyPlain": variant("AuthApiKeyPlain", "API_KEY_PLAIN", ("username", "api_key")),
         "AuthPasswordPlain": variant("AuthPasswordPlain", "PASSWORD_PLAIN", ("username", "password")),
         "AuthTokenPlain": variant("AuthTokenPlain", "TOKEN_PLAIN", ("token",)),
         "AuthOTPToken": variant("AuthOTPToken", "OTP_TOKEN", ("otp_token",)),
     }
-    if only_otp:
+    if only_otp and not v26:
         login_data = {"$ref": "#/$defs/AuthOTPToken"}
     else:
-        mapping = {"API_KEY_PLAIN": "#/$defs/AuthApiKeyPlain", "PASSWORD_PLAIN": "#/$defs/AuthPasswordPlain",
-                   "TOKEN_PLAIN": "#/$defs/AuthTokenPlain", "OTP_TOKEN": "#/$defs/AuthOTPToken"}
+        if only_otp:
+            mapping = {"OTP_TOKEN": "#/$defs/AuthOTPToken"}
+        else:
+            mapping = {"API_KEY_PLAIN": "#/$defs/AuthApiKeyPlain", "PASSWORD_PLAIN": "#/$defs/AuthPasswordPlain",
+                       "TOKEN_PLAIN": "#/$defs/AuthTokenPlain", "OTP_TOKEN": "#/$defs/AuthOTPToken"}
+        if v26:
+            mapping["SCRAM"] = "#/$defs/AuthSCRAM"
         login_data = {"discriminator": {"propertyName": "mechanism", "mapping": mapping},
                       "oneOf": [{"$ref": ref} for ref in mapping.values()]}
     accepts = {"type": "object", "additionalProperties": False, "$defs": defs,
@@ -375,8 +418,102 @@ async def _token_plain(ctx, data):
     return _success(ctx, session, data)
 
 
+def _scram_name(text):
+    return text.replace("=2C", ",").replace("=3D", "=")
+
+
+def _scram_attributes(message):
+    out = {}
+    for part in message.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or len(key) != 1 or key in out:
+            return None
+        out[key] = value
+    return out
+
+
+def _b64decode(text):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError):
+        return None
+
+
+async def _scram_first(ctx, data):
+    """CLIENT_FIRST_MESSAGE ``n,,n=<user>:<key id>,r=<nonce>``: SERVER_FIRST_RESPONSE, or AUTH_ERR for
+    an unknown user or key (the same answer, so names cannot be probed)."""
+    ctx.connection.scram = None
+    header, sep, bare = data["rfc_str"].partition(",,")
+    attrs = _scram_attributes(bare) if sep and header in ("n", "y") else None
+    nonce = _b64decode(attrs.get("r", "")) if attrs else None
+    if not attrs or set(attrs) != {"n", "r"} or nonce is None or len(nonce) not in (32, 64):
+        await _fail_delay(ctx)
+        return _failure(ctx)
+    username, _sep, key_id = _scram_name(attrs["n"]).rpartition(":")
+    user = find_user(ctx.state, username)
+    key = ctx.state.get("api_keys", key_id) if key_id.isdigit() else None
+    if user is None or key is None or key["username"] != username or key["revoked"] or user["locked"] \
+            or not key.get("scram"):
+        await _fail_delay(ctx)
+        return _failure(ctx)
+    verifier = key["scram"]
+    combined = base64.b64encode(nonce + secrets.token_bytes(SCRAM_NONCE_BYTES)).decode()
+    server_first = "r=%s,s=%s,i=%d" % (combined, verifier["salt"], verifier["iterations"])
+    ctx.connection.scram = {"user_id": user["id"], "key_id": key["id"], "client_first_bare": bare,
+                            "server_first": server_first, "nonce": combined, "header": header}
+    return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FIRST_RESPONSE", "rfc_str": server_first,
+            "user_info": None}
+
+
+async def _scram_final(ctx, data):
+    """CLIENT_FINAL_MESSAGE ``c=biws,r=<nonce>,p=<proof>``: logged in when H(proof XOR
+    HMAC(StoredKey, AuthMessage)) is the StoredKey; SERVER_FINAL_RESPONSE ``v=<server signature>``."""
+    pending = ctx.connection.scram
+    if pending is None:
+        raise CallError("SCRAM: no authentication in progress", errno.EINVAL)
+    ctx.connection.scram = None
+    attrs = _scram_attributes(data["rfc_str"])
+    user = ctx.state.get("users", pending["user_id"])
+    key = ctx.state.get("api_keys", pending["key_id"])
+    proof = _b64decode(attrs.get("p", "")) if attrs else None
+    binding = base64.b64encode((pending["header"] + ",,").encode()).decode()
+    if (attrs is None or set(attrs) != {"c", "r", "p"} or attrs["c"] != binding or attrs["r"] != pending["nonce"]
+            or proof is None or user is None or key is None or not key.get("scram")):
+        await _fail_delay(ctx)
+        return _failure(ctx)
+    verifier = key["scram"]
+    auth_message = ",".join((pending["client_first_bare"], pending["server_first"],
+                             "c=%s,r=%s" % (attrs["c"], attrs["r"]))).encode()
+    stored_key = base64.b64decode(verifier["stored_key"])
+    signature = hmac.new(stored_key, auth_message, hashlib.sha512).digest()
+    if len(proof) != len(signature):
+        await _fail_delay(ctx)
+        return _failure(ctx)
+    client_key = bytes(a ^ b for a, b in zip(proof, signature))
+    if not hmac.compare_digest(hashlib.sha512(client_key).digest(), stored_key):
+        await _fail_delay(ctx)
+        return _failure(ctx)
+    if key["revoked"] or user["locked"]:
+        return _failure(ctx)
+    if _key_expired(key):
+        return _failure(ctx, "EXPIRED")
+    if not user.get("roles"):
+        return _no_api_access(ctx)
+    session = Session(user, "API_KEY", api_key=key)
+    _success(ctx, session, {"login_options": {"user_info": False}})
+    server_signature = hmac.new(base64.b64decode(verifier["server_key"]), auth_message, hashlib.sha512).digest()
+    return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FINAL_RESPONSE",
+            "rfc_str": "v=" + base64.b64encode(server_signature).decode(), "user_info": me(user, session)}
+
+
+async def _scram(ctx, data):
+    if data["scram_type"] == "CLIENT_FIRST_MESSAGE":
+        return await _scram_first(ctx, data)
+    return await _scram_final(ctx, data)
+
+
 HANDLERS = {"API_KEY_PLAIN": _api_key_plain, "PASSWORD_PLAIN": _password_plain, "TOKEN_PLAIN": _token_plain,
-            "OTP_TOKEN": _otp_token}
+            "OTP_TOKEN": _otp_token, "SCRAM": _scram}
 
 
 async def login_ex_impl(ctx, login_data, only_otp=False):
@@ -384,6 +521,8 @@ async def login_ex_impl(ctx, login_data, only_otp=False):
     mechanism = login_data["mechanism"]
     if mechanism != "OTP_TOKEN":
         ctx.connection.otp = None
+    if mechanism != "SCRAM" or login_data.get("scram_type") == "CLIENT_FIRST_MESSAGE":
+        ctx.connection.scram = None
     return await HANDLERS[mechanism](ctx, login_data)
 
 
@@ -493,7 +632,7 @@ def mechanism_choices(ctx):
     """The login mechanisms this server accepts."""
     if ctx.session is None and not ctx.profile.mechanism_choices_before_auth:
         raise AttributeError("'NoneType' object has no attribute 'may_create_auth_token'")
-    return list(MECHANISMS)
+    return list(MECHANISMS_26 if ctx.profile.login_v26 else MECHANISMS)
 
 
 # --- api_key.* -----------------------------------------------------------------------------------
@@ -550,6 +689,7 @@ def _issue(ctx, key):
     material = new_key_material()
     full = "%d-%s" % (key["id"], material)
     key["keyhash"] = hash_key(full)
+    key["scram"] = scram_verifier(key["id"], material, salt=secrets.token_bytes(16))
     key["revoked"] = False
     key["revoked_reason"] = None
     if isinstance(key.get("expires_at"), dict) and key["expires_at"].get("$date") == 0:

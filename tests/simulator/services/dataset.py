@@ -185,6 +185,8 @@ UPDATE_FIELDS["user_properties_update"] = "list"
 
 ENCRYPTION_DEFAULTS = {"generate_key": False, "pbkdf2iters": 350000, "algorithm": "AES-256-GCM",
                        "passphrase": None, "key": None}
+# 26: the default (and floor) of pbkdf2iters is 1300000.
+PBKDF2ITERS_DEFAULT_26 = 1300000
 
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9_\-.: ]+$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTPE]?)(I?B?)\s*$", re.IGNORECASE)
@@ -1033,9 +1035,12 @@ def _check_user_properties(ctx, prefix, items, verrors, for_update=False):
             verrors.add(attr + ".value", "Field required")
 
 
-def _union_name_errors(data):
-    """Pydantic's report for an invalid name in the FILESYSTEM | VOLUME union (both branches)."""
+def _union_name_errors(data, tagged=False):
+    """Pydantic's report for an invalid name in the FILESYSTEM | VOLUME union (both branches), or
+    in the member chosen by ``type`` (26, ``tagged``: missing type = FILESYSTEM)."""
     msg = "Value error, Please provide a valid dataset name according to ZFS standards"
+    if tagged:
+        return ValidationErrors([("data.%s.name" % data.get("type", FS), msg, errno.EINVAL)])
     fs, vol = "data.PoolDatasetCreateFilesystem", "data.PoolDatasetCreateVolume"
     out = [(fs + ".name", msg, errno.EINVAL)]
     if data.get("type", FS) != FS:
@@ -1227,7 +1232,7 @@ def create(ctx, data):
     data = copy.deepcopy(data)
     schema = "pool_dataset_create"
     if modern and isinstance(data.get("name"), str) and not valid_dataset_name(data["name"]):
-        raise _union_name_errors(data)
+        raise _union_name_errors(data, tagged=ctx.profile.schema_set == "schemas-26")
     verrors = ValidationErrors()
     prefix = "data" if modern else schema
     check_fields(ctx, prefix, data, CREATE_FIELDS, verrors)
@@ -1258,7 +1263,10 @@ def create(ctx, data):
                          ("share_type", "GENERIC"), ("encryption", False), ("inherit_encryption", True),
                          ("user_properties", []), ("create_ancestors", False)):
         data.setdefault(key, default)
-    enc_opts = dict(ENCRYPTION_DEFAULTS, **(data.get("encryption_options") or {}))
+    defaults = dict(ENCRYPTION_DEFAULTS)
+    if ctx.profile.at_least("26"):
+        defaults["pbkdf2iters"] = PBKDF2ITERS_DEFAULT_26
+    enc_opts = dict(defaults, **(data.get("encryption_options") or {}))
 
     name = data["name"]
     ds = datasets(state)

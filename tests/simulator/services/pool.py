@@ -375,6 +375,10 @@ def render_scan(profile, scan):
     out = dict(scan)
     for key in ("start_time", "end_time", "pause"):
         out[key] = _date(scan.get(key))
+    if profile.at_least("26"):
+        # 26 types the scan (PoolScan): the byte counters and errors are integers, never null.
+        for key in ("bytes_to_process", "bytes_processed", "bytes_issued", "errors"):
+            out[key] = int(out.get(key) or 0)
     return out
 
 
@@ -677,9 +681,11 @@ def disk_temperatures(ctx, names=None, include_thresholds=False):
     return out
 
 
-@method("smart.test.results")
+@method("smart.test.results", profiles=("25.04",))
 def smart_test_results(ctx, filters=None, options=None):
-    """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}."""
+    """Per-disk SMART self-test log (newest first): {disk, tests: [...], current_test}.
+
+    25.04 only: 25.10 removed SMART from the public API (smart.test.* answer -32601 there)."""
     from . import smart
     smart.settle(ctx.state)
     items = []

@@ -620,6 +620,21 @@ SMB_FIELDS = {
     "options": F("any", None),
 }
 
+# 25.10.0: DEFAULT_SHARE options have no hostsallow/hostsdeny and there is no FCP_SHARE (both came
+# with 25.10.1); the profile flag ``smb_hosts_and_fcp`` is false there.
+SMB_OPTIONS_2510_0 = dict((k, v) for k, v in SMB_OPTIONS.items() if k != "FCP_SHARE")
+SMB_OPTIONS_2510_0["DEFAULT_SHARE"] = ("DefaultOpt", {"aapl_name_mangling": F("bool", False)})
+SMB_PURPOSE_ORDER_2510_0 = [p for p in SMB_PURPOSE_ORDER if p != "FCP_SHARE"]
+SMB_FIELDS_2510_0 = dict(SMB_FIELDS, purpose=F("str", "DEFAULT_SHARE", choices=SMB_PURPOSE_ORDER_2510_0))
+
+
+def smb_tables(profile):
+    """``(fields, options per purpose, purposes in order)`` of this release's SMB share model."""
+    if profile is not None and not getattr(profile, "smb_hosts_and_fcp", True):
+        return SMB_FIELDS_2510_0, SMB_OPTIONS_2510_0, SMB_PURPOSE_ORDER_2510_0
+    return SMB_FIELDS, SMB_OPTIONS, SMB_PURPOSE_ORDER
+
+
 SMB_LEGACY_TOP_LEVEL = ("path_suffix", "home", "timemachine", "recyclebin", "guestok", "hostsallow", "hostsdeny",
                         "aapl_name_mangling", "acl", "durablehandle", "shadowcopy", "streams", "fsrvp", "auxsmbconf",
                         "afp", "timemachine_quota", "vuid", "path_local", "locked")
@@ -652,9 +667,9 @@ def smb_legacy_shim(data):
     return data
 
 
-def smb_options(purpose, options, loc, errors, fill=True):
+def smb_options(purpose, options, loc, errors, fill=True, table=None):
     """Validate ``options`` for ``purpose`` (None = that purpose's defaults)."""
-    model_name, fields = SMB_OPTIONS[purpose]
+    model_name, fields = (table or SMB_OPTIONS)[purpose]
     if options is None:
         options = {}
     if not isinstance(options, dict):
@@ -667,8 +682,9 @@ def smb_options(purpose, options, loc, errors, fill=True):
     return check_model(fields, options, _join(loc, purpose), errors, partial=not fill)
 
 
-def smb_2510_model(data, loc, update):
+def smb_2510_model(data, loc, update, profile=None):
     """The pydantic part of SmbShareCreate / SmbShareUpdate: returns (clean, errors)."""
+    fields, table, _order = smb_tables(profile)
     errors = []
     if not isinstance(data, dict):
         errors.append((loc, "Input should be a valid dictionary or instance of %s" % (
@@ -678,15 +694,15 @@ def smb_2510_model(data, loc, update):
     if "options" in data and "purpose" not in data:
         errors.append((loc, "Value error, You must set `purpose` if you set `options`."))
         return None, errors
-    clean = check_model(SMB_FIELDS, {k: v for k, v in data.items() if k != "options"}, loc, errors, partial=update)
+    clean = check_model(fields, {k: v for k, v in data.items() if k != "options"}, loc, errors, partial=update)
     if "name" in clean and isinstance(clean["name"], str) and not any(a == _join(loc, "name") for a, _m in errors):
         problem = smb_name_problem(clean["name"])
         if problem:
             errors.append((_join(loc, "name"), "Value error, " + problem))
     purpose = clean.get("purpose")
-    if isinstance(purpose, str) and purpose in SMB_OPTIONS:
+    if isinstance(purpose, str) and purpose in table:
         if "options" in data or not update:
-            clean["options"] = smb_options(purpose, data.get("options"), _join(loc, "options"), errors)
+            clean["options"] = smb_options(purpose, data.get("options"), _join(loc, "options"), errors, table=table)
         if purpose == "EXTERNAL_SHARE" and clean.get("path") not in (None, "EXTERNAL") and not errors:
             errors.append((loc, 'Value error, You must set `path` to "EXTERNAL" for external shares.'))
     elif "options" in data:
@@ -889,19 +905,20 @@ class SmbService:
             opts["vuid"] = str(uuid.uuid4())
 
     def create_2510(self, data):
-        clean, errors = smb_2510_model(data, "data", update=False)
+        clean, errors = smb_2510_model(data, "data", update=False, profile=self.ctx.profile)
         raise_errors(errors)
         self.validate_2510(clean, None, "sharingsmb_create")
         self.fill_vuid(clean)
         return clean
 
     def update_2510(self, old, data):
-        patch, errors = smb_2510_model(data, "data", update=True)
+        patch, errors = smb_2510_model(data, "data", update=True, profile=self.ctx.profile)
         raise_errors(errors)
         new = copy.deepcopy(old)
         audit = patch.pop("audit", None)
         if "purpose" in patch and "options" not in patch and patch["purpose"] != old["purpose"]:
-            patch["options"] = smb_options(patch["purpose"], None, "data.options", [])
+            patch["options"] = smb_options(patch["purpose"], None, "data.options", [],
+                                           table=smb_tables(self.ctx.profile)[1])
         new.update(patch)
         if audit is not None:
             new["audit"].update(audit)
@@ -985,7 +1002,7 @@ def smb_presets(ctx):
     if _legacy(ctx):
         return {name: {"verbose_name": verbose, "params": copy.deepcopy(params), "cluster": False}
                 for name, (verbose, params) in SMB_2504_PRESETS.items()}
-    return {name: {"verbose_name": name} for name in SMB_PURPOSE_ORDER}
+    return {name: {"verbose_name": name} for name in smb_tables(ctx.profile)[2]}
 
 
 @method("sharing.smb.share_precheck")

@@ -591,3 +591,12 @@ def _register(namespace, profiles, rename=False):
 
 _register("zfs.snapshot", OLD)
 _register("pool.snapshot", NEW, rename=True)
+
+
+@method("zfs.snapshot.query", profiles=NEW, private=True)
+def private_zfs_snapshot_query(ctx, filters=None, options=None):
+    """25.10 and 26 keep ``zfs.snapshot.query`` as a private method: a full admin may call it (the
+    same entries as ``pool.snapshot.query``); it is not listed by ``core.get_methods``."""
+    if not ctx.session.full_admin:
+        raise CallError("Not authorized", errno.EACCES)
+    return query_snapshots(ctx, filters, options)

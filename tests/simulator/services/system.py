@@ -180,7 +180,7 @@ def ping(ctx):
 
 # --- core.get_methods ---------------------------------------------------------------------------
 def _entry(ctx, m):
-    entry = schema.get(m.name)
+    entry = schema.get(m.name, ctx.profile.schema_set)
     accepts = entry.accepts_list() if entry is not None else _signature_accepts(m)
     returns = entry.returns_list() if entry is not None else [{}]
     last = m.name.rsplit(".", 1)[-1]
@@ -228,6 +228,8 @@ def get_methods(ctx, service=None, target="WS"):
     out = {}
     for m in registry.available(ctx.profile.name, ctx.server.test_hooks):
         if not authenticated and not m.allowed_before_auth(ctx.profile.name):
+            continue
+        if m.private:
             continue
         if service is not None and m.name.rsplit(".", 1)[0] != service:
             continue

@@ -179,7 +179,7 @@ def _patch_2504(name, accepts):
 
 def method_schema(ctx, name):
     """The argument schema of ``name`` as this profile's models define it (None when there is none)."""
-    base = sim_schema.get(name)
+    base = sim_schema.get(name, getattr(ctx.profile, "schema_set", sim_schema.DEFAULT_SET))
     if base is None or ctx.profile.at_least("25.10"):
         return base
     if name not in _SCHEMAS_2504:
@@ -291,10 +291,18 @@ def host_config(state):
     return state.data.setdefault(HOST_KIND, {}).setdefault("config", _host_from_seed(state, {}))
 
 
-def nic_attach_choices(state):
+def nic_attach_names(state):
+    """Interfaces and bridges a NIC may attach to."""
     cfg = network_config(state)
-    names = [i["name"] for i in cfg["interfaces"]] + [b["name"] for b in cfg["bridges"]]
-    return {n: n for n in names}
+    return [i["name"] for i in cfg["interfaces"]] + [b["name"] for b in cfg["bridges"]]
+
+
+def nic_attach_choices(state, profile=None):
+    """``{name: name}`` up to 25.10; on 26 ``{"BRIDGE": [bridges], "MACVLAN": [parent interfaces]}``."""
+    if profile is not None and profile.at_least("26"):
+        cfg = network_config(state)
+        return {"BRIDGE": [b["name"] for b in cfg["bridges"]], "MACVLAN": [i["name"] for i in cfg["interfaces"]]}
+    return {n: n for n in nic_attach_names(state)}
 
 
 def bind_choices(state):
@@ -667,7 +675,7 @@ class VmService:
 
     def _validate_nic(self, verrors, attrs):
         nic = attrs.get("nic_attach")
-        if nic is not None and nic not in nic_attach_choices(self.state):
+        if nic is not None and nic not in nic_attach_names(self.state):
             verrors.add("attributes.nic_attach", "Not a valid choice.")
         if attrs.get("trust_guest_rx_filters"):
             if attrs.get("type") != "VIRTIO":
@@ -1114,7 +1122,16 @@ def device_update(ctx, *params):
     old = svc.get_device(dev_id)
     new = copy.deepcopy(old)
     new_attrs = new["attributes"]
-    new_attrs.update(copy.deepcopy(data.get("attributes") or {}))
+    sent = copy.deepcopy(data.get("attributes") or {})
+    if "attributes" in data and not ctx.profile.at_least("25.10"):
+        # 25.04.2: `attributes` is the union chosen by `attributes.dtype`, and the chosen model fills
+        # every attribute not sent with its default, which then overwrites the stored value.
+        if "dtype" not in sent:
+            raise ValidationErrors([("vm_device_update.attributes.dtype", "Field required", errno.EINVAL)])
+        if sent["dtype"] in DTYPE_MODELS:
+            # RAW `exists` defaults to false too: a RAW update must say exists: true for its file.
+            sent = svc.fill_device(sent)
+    new_attrs.update(sent)
     if "vm" in data:
         new["vm"] = data["vm"]
     if "order" in data:
@@ -1174,7 +1191,7 @@ def device_delete(ctx, *params):
 
 @method("vm.device.nic_attach_choices")
 def device_nic_attach_choices(ctx):
-    return nic_attach_choices(ctx.state)
+    return nic_attach_choices(ctx.state, ctx.profile)
 
 
 @method("vm.device.bind_choices")

@@ -3,12 +3,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Authentication mechanisms: option selection, local validation and every login outcome."""
 
+import base64
+import hashlib
+import hmac
+
 import pytest
 
 from ansible_collections.nasops.truenas.plugins.module_utils._auth import (
     ApiKeyAuth,
     PasswordAuth,
+    ScramClient,
     is_loopback,
+    scram_keys,
     select_auth,
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._client import ConnectionSettings, TrueNASClient
@@ -16,6 +22,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
     TrueNASAuthError,
     TrueNASBusyError,
     TrueNASOptionError,
+    error_from_wire,
 )
 
 from .conftest import API_KEY, OTP, PASSWORD, WireError
@@ -36,9 +43,11 @@ class StubRPC:
         return result
 
 
-def api_key_auth(username="admin", url="wss://nas.example/api/current"):
+def api_key_auth(username="admin", url="wss://nas.example/api/current", use_scram=False):
+    """An ApiKeyAuth whose SCRAM decision is already made (``use_scram=None``: asked at login)."""
     auth = ApiKeyAuth(API_KEY, username=username)
     auth.validate(url)
+    auth.use_scram = use_scram
     return auth
 
 
@@ -314,3 +323,148 @@ def test_otp_login_through_the_client_and_no_replay_after_a_drop(server, clock):
         client.connect()
     assert "otp_token was already used and is never sent twice" in info.value.message
     assert logins == ["PASSWORD_PLAIN", "OTP_TOKEN", "PASSWORD_PLAIN"]
+
+
+# -- SCRAM-SHA-512 (TrueNAS 26) -------------------------------------------------------------------
+# Known vectors: the RFC 7677 inputs adapted to TrueNAS's SCRAM (SHA-512, an API key "<id>-<secret>"
+# whose secret is the password and whose id follows the user name, raw nonces in base64, at least
+# 50000 iterations), computed with an independent SCRAM-SHA-512 implementation.
+SCRAM_NONCE = bytes(range(1, 31))
+SCRAM_SERVER_FIRST = ("r=AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q=,"
+                      "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=50000")
+SCRAM_CLIENT_FINAL = ("c=biws,r=AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q=,"
+                      "p=l4R8y1LMUfbzxoXTMnd0H1u+cEAzNBMNlGrq+RB41amNChHzkvnHPUBvegDaWfE1Zp/unWAP70z3P/KhvjeTmA==")
+SCRAM_SERVER_FINAL = "v=qboE6s5E3G0KdoIFnK9cLtrcqAfA2oEFslfZhajA6NXJmb/5BpLkPgL4Y0AB+qYGqXUXWd8O7syOoIORnFIO+A=="
+SCRAM_STORED_KEY = "EseCQKWxqqAA+vgGCYIwvTkUSPM/73HJ9XwfYW4OmGXE7ExoOSEGk+0pQeD1/DWPV5V/tTKCLQRMlLZ1fRyUPQ=="
+SCRAM_SERVER_KEY = "WLNhJ+FWmbOSqkk/ECF3e/yHfElxRCScVhUalI4SqWHQSMZbJtmA48h/tP4gkzR7155794ehi2pQa0Ph9WpjQQ=="
+
+
+def test_scram_known_vectors():
+    exchange = ScramClient("user", 7, "pencil", nonce=SCRAM_NONCE)
+    assert exchange.first() == "n,,n=user:7,r=AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e"
+    assert exchange.final(SCRAM_SERVER_FIRST) == SCRAM_CLIENT_FINAL
+    assert exchange.verify(SCRAM_SERVER_FINAL) is True
+    assert exchange.verify("v=" + SCRAM_SERVER_FINAL[3:].replace("q", "Q", 1)) is False
+    _client, stored, server = scram_keys(b"pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 50000)
+    assert (base64.b64encode(stored).decode(), base64.b64encode(server).decode()) == (SCRAM_STORED_KEY, SCRAM_SERVER_KEY)
+
+
+@pytest.mark.parametrize("server_first, message", [
+    ("r=AAAA,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=50000", "does not continue this client's nonce"),
+    (SCRAM_SERVER_FIRST.replace("i=50000", "i=4096"), "asks for 4096 iterations (allowed: 50000 to 5000000)"),
+    ("s=W22ZaJ0SNY7soEsUEjb6gQ==,i=50000", "malformed"),
+])
+def test_scram_refuses_a_wrong_challenge(server_first, message):
+    with pytest.raises(TrueNASAuthError) as info:
+        ScramClient("user", 7, "pencil", nonce=SCRAM_NONCE).final(server_first)
+    assert message in info.value.message
+
+
+def scram_rpc(final_result=None, choices=("API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN", "SCRAM")):
+    """A stub 26 server for the key API_KEY ("7-<secret>") of user admin, answering the SCRAM steps."""
+    secret = API_KEY.split("-", 1)[1]
+
+    class Rpc(StubRPC):
+        def call(self, method, *params, **kwargs):
+            self.calls.append((method, params))
+            if method == "auth.mechanism_choices":
+                return list(choices)
+            data = params[0]
+            if data["scram_type"] == "CLIENT_FIRST_MESSAGE":
+                self.bare = data["rfc_str"][3:]
+                nonce = data["rfc_str"].rsplit("r=", 1)[1]
+                combined = base64.b64encode(base64.b64decode(nonce) + b"S" * 32).decode()
+                self.server_first = "r=%s,s=%s,i=50000" % (combined, base64.b64encode(b"salt" * 4).decode())
+                return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FIRST_RESPONSE",
+                        "rfc_str": self.server_first, "user_info": None}
+            if final_result is not None:
+                return final_result
+            _c, stored, server_key = scram_keys(secret.encode(), b"salt" * 4, 50000)
+            without_proof = data["rfc_str"].rsplit(",p=", 1)[0]
+            message = ",".join((self.bare, self.server_first, without_proof)).encode()
+            signature = hmac.new(server_key, message, hashlib.sha512).digest()
+            return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FINAL_RESPONSE",
+                    "rfc_str": "v=" + base64.b64encode(signature).decode(), "user_info": None}
+
+    return Rpc()
+
+
+def test_scram_when_offered_and_the_key_never_crosses_the_wire():
+    auth = api_key_auth(use_scram=None)
+    rpc = scram_rpc()
+    auth.authenticate(rpc)
+    assert [c[0] for c in rpc.calls] == ["auth.mechanism_choices", "auth.login_ex", "auth.login_ex_continue"]
+    first, final = rpc.calls[1][1][0], rpc.calls[2][1][0]
+    assert (first["mechanism"], first["scram_type"]) == ("SCRAM", "CLIENT_FIRST_MESSAGE")
+    assert first["rfc_str"].startswith("n,,n=admin:7,r=")
+    assert (final["mechanism"], final["scram_type"]) == ("SCRAM", "CLIENT_FINAL_MESSAGE")
+    assert API_KEY.split("-", 1)[1] not in repr(rpc.calls)
+    # A later login (after a dropped connection) keeps SCRAM without asking again.
+    again = scram_rpc()
+    auth.authenticate(again, reconnect=True)
+    assert [c[0] for c in again.calls] == ["auth.login_ex", "auth.login_ex_continue"]
+
+
+def wire_error(code, errno=None, errname=None, reason=None):
+    """A TrueNASError as the client makes it from a JSON-RPC error of auth.mechanism_choices."""
+    data = {"error": errno, "errname": errname, "reason": reason, "extra": None} if errno is not None else None
+    error = {"code": code, "message": reason or "Method does not exist", "data": data}
+    return error_from_wire(error, "auth.mechanism_choices")
+
+
+@pytest.mark.parametrize("choices", [
+    ["API_KEY_PLAIN", "PASSWORD_PLAIN", "TOKEN_PLAIN", "OTP_TOKEN"],                        # 25.04.0/.1
+    wire_error(-32001, 22, "EINVAL", "'NoneType' object has no attribute 'may_create_auth_token'"),  # 25.04.2-25.10
+    wire_error(-32601),
+])
+def test_plain_where_scram_is_not_offered(choices):
+    auth = api_key_auth(use_scram=None)
+    rpc = StubRPC(choices, {"response_type": "SUCCESS", "user_info": None})
+    auth.authenticate(rpc)
+    assert [c[0] for c in rpc.calls] == ["auth.mechanism_choices", "auth.login_ex"]
+    assert rpc.calls[1][1][0]["mechanism"] == "API_KEY_PLAIN"
+    assert auth.use_scram is False
+
+
+def test_other_errors_of_mechanism_choices_are_not_a_reason_for_plain():
+    busy = wire_error(-32001, 16, "EBUSY", "Rate limit exceeded")
+    auth = api_key_auth(use_scram=None)
+    rpc = StubRPC(busy)
+    with pytest.raises(TrueNASBusyError):
+        auth.authenticate(rpc)
+    assert [c[0] for c in rpc.calls] == ["auth.mechanism_choices"]
+
+
+@pytest.mark.parametrize("final_result, message", [
+    ({"response_type": "AUTH_ERR"}, "auth.login_ex_continue: authentication failed (SCRAM): the API key is wrong, "
+                                    "revoked, or does not belong to user admin"),
+    ({"response_type": "EXPIRED"}, "auth.login_ex_continue: the API key of user admin was revoked or has expired"),
+    ({"response_type": "DENIED"}, "auth.login_ex_continue: user admin is not allowed to use the API"),
+    ({"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FINAL_RESPONSE", "rfc_str": "v=" + "A" * 88},
+     "the server accepted the SCRAM login but could not prove that it knows the API key of user admin"),
+    ({"response_type": "SUCCESS", "user_info": None}, "unexpected SCRAM reply (SUCCESS None)"),
+])
+def test_a_failed_scram_login_never_falls_back_to_plain(final_result, message):
+    auth = api_key_auth(use_scram=None)
+    rpc = scram_rpc(final_result)
+    with pytest.raises(TrueNASAuthError) as info:
+        auth.authenticate(rpc)
+    assert message in info.value.message
+    assert [c[0] for c in rpc.calls] == ["auth.mechanism_choices", "auth.login_ex", "auth.login_ex_continue"]
+    assert all(c[1][0].get("mechanism") != "API_KEY_PLAIN" for c in rpc.calls if c[1])
+    assert API_KEY not in info.value.message
+    # Reconnecting uses SCRAM again, never the plain key.
+    retry = scram_rpc(final_result)
+    with pytest.raises(TrueNASAuthError):
+        auth.authenticate(retry, reconnect=True)
+    assert "API_KEY_PLAIN" not in repr(retry.calls)
+
+
+def test_scram_needs_a_key_of_the_truenas_form():
+    auth = ApiKeyAuth("not-a-numbered-key", username="admin")
+    auth.validate("wss://nas.example/api/current")
+    rpc = scram_rpc()
+    with pytest.raises(TrueNASAuthError) as info:
+        auth.authenticate(rpc)
+    assert info.value.message == "api_key is not a TrueNAS API key: it has the form <id>-<key>, such as 1-AbC..."
+    assert [c[0] for c in rpc.calls] == ["auth.mechanism_choices"]

@@ -132,7 +132,7 @@ def test_connect_logs_in_and_reads_the_version_once(make, server):
     client = make()
     client.connect()
     client.connect()
-    assert server.methods() == ["auth.login_ex", "system.version_short"]
+    assert server.methods() == ["auth.mechanism_choices", "auth.login_ex", "system.version_short"]
     assert client.version == (25, 10, 1)
     assert client.version_string == "25.10.1"
     assert client.caps.smb_shape == "purpose_options"
@@ -144,14 +144,14 @@ def test_version_and_caps_connect_lazily(make, server):
     client = make()
     assert client.caps.snapshot_namespace == "zfs.snapshot"
     assert client.version == (25, 4, 2, 6)
-    assert server.methods() == ["auth.login_ex", "system.version_short"]
+    assert server.methods() == ["auth.mechanism_choices", "auth.login_ex", "system.version_short"]
 
 
-def test_an_unchanged_run_costs_one_connection_and_three_calls(make, server):
+def test_an_unchanged_run_costs_one_connection_and_four_calls(make, server):
     server.handlers["pool.dataset.query"] = lambda ctx, filters, options: [{"id": "tank/a", "name": "tank/a"}]
     with make() as client:
         assert client.get_one("pool.dataset.query", [["id", "=", "tank/a"]]) == {"id": "tank/a", "name": "tank/a"}
-    assert server.methods() == ["auth.login_ex", "system.version_short", "pool.dataset.query"]
+    assert server.methods() == ["auth.mechanism_choices", "auth.login_ex", "system.version_short", "pool.dataset.query"]
     assert server.params_of("pool.dataset.query") == [[[["id", "=", "tank/a"]], {"limit": 2}]]
     assert server.connect_attempts == 1
     assert server.transports[0].closed_by_client is True
@@ -279,7 +279,7 @@ def test_a_request_on_a_broken_connection_goes_to_a_fresh_one(make, server):
     client.connect()
     server.transports[0].open = False
     assert client.call("pool.dataset.create", {"name": "tank/a"}) == {"id": "tank/a"}
-    assert server.methods(0) == ["auth.login_ex", "system.version_short"]
+    assert server.methods(0) == ["auth.mechanism_choices", "auth.login_ex", "system.version_short"]
     assert server.methods(1) == ["auth.login_ex", "pool.dataset.create"]
 
 
@@ -364,7 +364,7 @@ def test_job_success_through_events_with_progress(make, server, clock):
     assert client.call("vm.stop", 3, {"force": True}, job=True, progress=lambda p, d: seen.append((p, d))) == \
         {"stopped": True}
     assert seen == [(0, ""), (10, "Stopping"), (50, "Waiting for guest"), (100, "Waiting for guest")]
-    assert server.methods() == ["auth.login_ex", "system.version_short", "core.subscribe", "vm.stop"]
+    assert server.methods() == ["auth.mechanism_choices", "auth.login_ex", "system.version_short", "core.subscribe", "vm.stop"]
     assert server.params_of("core.subscribe") == [["core.get_jobs"]]
     assert clock.now - start == pytest.approx(3)
 
@@ -499,7 +499,7 @@ def test_dropped_connection_during_a_job_wait_follows_the_same_job(make, server,
     client = make()
     assert client.call("vm.stop", 3, job=True) == {"stopped": True}
     assert server.methods().count("vm.stop") == 1
-    assert server.methods(0) == ["auth.login_ex", "system.version_short", "core.subscribe", "vm.stop"]
+    assert server.methods(0) == ["auth.mechanism_choices", "auth.login_ex", "system.version_short", "core.subscribe", "vm.stop"]
     assert server.methods(1)[:3] == ["auth.login_ex", "core.subscribe", "core.get_jobs"]
     assert server.params_of("core.get_jobs")[0] == [[["id", "=", 41]]]
     assert any(line.startswith("lost the connection while waiting for job 41") for line in lines)

@@ -43,26 +43,29 @@ def test_version_suffix_and_format():
     assert format_version((26, 0, 0)) == "26.0.0"
 
 
+OLD = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": True,
+       "vm_device_update_full": True, "update_status_method": "update.check_available"}
+NEW = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": False,
+       "vm_device_update_full": False, "update_status_method": "update.status"}
+R25_10 = {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
+          "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
+          "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
+          "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000}
+
+
 @pytest.mark.parametrize("version, expected", [
-    ("25.04.0", {"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot", "vm_device_dtype": "attributes",
-                 "vms": False, "display_types": ["SPICE"], "vm_update_secure_boot": True, "new_style_jobs": False,
-                 "ping_before_auth": False, "dataset_tn_props_in_user_properties": False, "query_limit_max": None,
-                 "update_status_method": "update.check_available", "smart_tests": True}),
-    ("25.04.2.6", {"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot", "vm_device_dtype": "attributes",
-                   "vms": True, "display_types": ["SPICE"], "vm_update_secure_boot": True, "new_style_jobs": False,
-                   "ping_before_auth": False, "dataset_tn_props_in_user_properties": False,
-                   "query_limit_max": None, "update_status_method": "update.check_available",
-                   "smart_tests": True}),
-    ("25.10.5", {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
-                 "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
-                 "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
-                 "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000,
-                 "update_status_method": "update.status", "smart_tests": False}),
-    ("26.0.0-BETA.3", {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
-                       "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
-                       "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
-                       "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000,
-                       "update_status_method": "update.status", "smart_tests": False}),
+    ("25.04.0", dict(OLD, **{"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot", "vm_device_dtype": "attributes",
+                             "vms": False, "display_types": ["SPICE"], "vm_update_secure_boot": True,
+                             "new_style_jobs": False, "ping_before_auth": False,
+                             "dataset_tn_props_in_user_properties": False, "query_limit_max": None})),
+    ("25.04.2.6", dict(OLD, **{"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot",
+                               "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE"],
+                               "vm_update_secure_boot": True, "new_style_jobs": False, "ping_before_auth": False,
+                               "dataset_tn_props_in_user_properties": False, "query_limit_max": None})),
+    ("25.10.0", dict(R25_10, **dict(NEW, smb_hosts_and_fcp=False))),
+    ("25.10.1", dict(R25_10, **NEW)),
+    ("25.10.5", dict(R25_10, **NEW)),
+    ("26.0.0-BETA.3", dict(R25_10, **dict(NEW, pbkdf2iters_min=1300000))),
 ])
 def test_capability_table(version, expected):
     caps = Capabilities(version)
@@ -108,3 +111,11 @@ def test_require_passes_and_rejects_unknown_names():
     assert caps.require("vms", option="name") is None
     with pytest.raises(ValueError):
         caps.require("flying")
+
+
+def test_patch_release_gate_names_the_release():
+    with pytest.raises(TrueNASUnsupportedError) as exc:
+        Capabilities("25.10.0").require("smb_hosts_and_fcp", "hosts_allow")
+    assert str(exc.value) == "option 'hosts_allow' needs TrueNAS 25.10.1 or later (this server runs 25.10.0)"
+    Capabilities("25.10.1").require("smb_hosts_and_fcp", "hosts_allow")
+    Capabilities("25.04.2").require("smb_hosts_and_fcp", "hosts_allow")

@@ -38,6 +38,7 @@ def serve(client, temperatures=None, smart=None):
 
 
 def test_all_disks(run_module, fake_client):
+    fake_client.set_version("25.04.2.6")
     serve(fake_client)
     result = run_module(MAIN, {})
     assert result["changed"] is False
@@ -66,7 +67,18 @@ def test_named_disks_without_extras(run_module, fake_client):
     assert result["disks"][0]["temperature"] is None
 
 
+def test_no_smart_call_from_25_10(run_module, fake_client):
+    for version in ("25.10.5", "26.0.0"):
+        fake_client.set_version(version)
+        fake_client.calls[:] = []
+        serve(fake_client)
+        result = run_module(MAIN, {"name": ["sda"]})
+        assert fake_client.methods == ["disk.query", "disk.temperatures"]
+        assert result["disks"][0]["last_smart_test"] is None and result["disks"][0]["temperature"] == 33
+
+
 def test_servers_without_temperature_or_smart_calls(run_module, fake_client):
+    fake_client.set_version("25.04.2.6")
     serve(fake_client, temperatures=TrueNASUnsupportedError("disk.temperatures: method does not exist on this TrueNAS version"),
           smart=TrueNASUnsupportedError("smart.test.results: method does not exist on this TrueNAS version"))
     result = run_module(MAIN, {"name": ["sda"]})

@@ -351,3 +351,50 @@ def test_check_cdrom_path_passes_other_errors_with_the_action(fake_client):
 def test_check_cdrom_path_ignores_other_devices(fake_client, values):
     vd.check_cdrom_path(StatContext(fake_client), parse(**values))
     assert fake_client.calls == []
+
+
+@pytest.mark.parametrize("answer", [
+    {"enp1s0": "enp1s0", "br0": "br0"},                    # 25.04, 25.10
+    {"BRIDGE": ["br0"], "MACVLAN": ["enp1s0"]},             # 26
+])
+def test_check_nic_attach_reads_both_shapes(answer):
+    class Choices:
+        def call(self, method):
+            return answer
+
+    assert vd.nic_attach_names(answer) == {"enp1s0", "br0"}
+    vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="br0"))
+    vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="enp1s0"))
+    with pytest.raises(OptionError) as err:
+        vd.check_nic_attach(Choices(), parse(dtype="NIC", nic_attach="BRIDGE"))
+    assert str(err.value) == ("nic_attach: 'BRIDGE' is not a network interface or bridge of this TrueNAS; choose one "
+                              "of br0, enp1s0")
+
+
+def test_update_payload_sends_the_full_set_on_25_04():
+    stored = {"dtype": "NIC", "type": "E1000", "nic_attach": "br0", "mac": "00:a0:98:12:34:56",
+              "trust_guest_rx_filters": False}
+    assert vd.update_payload("NIC", {"type": "VIRTIO"}, Capabilities("25.10.5"), stored) == {
+        "attributes": {"type": "VIRTIO"}}
+    assert vd.update_payload("NIC", {"type": "VIRTIO"}, Capabilities("25.04.2.6"), stored) == {
+        "attributes": dict(stored, type="VIRTIO")}
+    disk = {"dtype": "DISK", "path": "/dev/zvol/tank/d", "type": "AHCI", "create_zvol": False, "zvol_name": None,
+            "zvol_volsize": None, "iotype": "THREADS", "serial": "abc"}
+    assert vd.update_payload("DISK", {"bus": "VIRTIO", "order": 4}, Capabilities("25.04.2.6"), disk) == {
+        "attributes": {"dtype": "DISK", "path": "/dev/zvol/tank/d", "type": "VIRTIO", "iotype": "THREADS",
+                       "serial": "abc"}, "order": 4}
+    raw = {"dtype": "RAW", "path": "/mnt/tank/a.img", "size": 10, "exists": False}
+    assert vd.update_payload("RAW", {"size": 20}, Capabilities("25.04.2.6"), raw)["attributes"] == {
+        "dtype": "RAW", "path": "/mnt/tank/a.img", "size": 20, "exists": True}
+    # Only the order: no attributes at all, on every release.
+    assert vd.update_payload("NIC", {"order": 5}, Capabilities("25.04.2.6"), stored) == {"order": 5}
+
+
+def test_update_payload_refuses_to_lose_a_masked_password_on_25_04():
+    display = {"dtype": "DISPLAY", "type": "SPICE", "password": vd.MASK, "resolution": "1024x768"}
+    with pytest.raises(OptionError) as err:
+        vd.update_payload("DISPLAY", {"resolution": "1920x1080"}, Capabilities("25.04.2.6"), display)
+    assert str(err.value).startswith("display_password: TrueNAS 25.04.2.6 resets every display attribute")
+    sent = vd.update_payload("DISPLAY", {"resolution": "1920x1080", "display_password": "new"},
+                             Capabilities("25.04.2.6"), display)
+    assert sent["attributes"]["password"] == "new"
