@@ -35,7 +35,6 @@ import hmac
 import os
 import select
 import socket
-import sys
 import threading
 import time
 
@@ -705,11 +704,11 @@ def main(boot):
     except TrueNASError as exc:
         out.write(dumps({"error": error_to_wire(exc)}) + "\n")
         out.close()
-        sys.exit(1)
+        os._exit(1)
     except Exception as exc:  # pylint: disable=broad-except
         out.write(dumps({"failed": "%s: %s" % (type(exc).__name__, exc)}) + "\n")
         out.close()
-        sys.exit(1)
+        os._exit(1)
     out.write(dumps({"ready": True, "pid": os.getpid()}) + "\n")
     out.close()
     _detach_stdio()

@@ -2,7 +2,6 @@
 broker processes from outside."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,6 @@ from tests.bench import harness
 harness.ensure_collection_importable()
 COLLECTIONS = harness.COLLECTIONS
 
-from ansible_collections.nasops.truenas.plugins.module_utils import _broker  # noqa: E402
 from ansible_collections.nasops.truenas.plugins.module_utils._client import ConnectionSettings  # noqa: E402
 
 # Runs one client in its own process (as a module run would) and prints what it saw.

@@ -4,7 +4,9 @@ import shutil
 
 import pytest
 
-from tests.integration.broker.brokerkit import _broker, broker_pids, short_runtime_dir, wait_gone
+from tests.integration.broker.brokerkit import broker_pids, short_runtime_dir, wait_gone
+
+from ansible_collections.nasops.truenas.plugins.module_utils import _broker  # noqa: E402
 
 
 @pytest.fixture
