@@ -40,6 +40,8 @@ CAPABILITY_RULES = {
     "ping_before_auth": (((25, 4), False), ((25, 10), True)),
     "dataset_tn_props_in_user_properties": (((25, 4), False), ((25, 10), True)),
     "query_limit_max": (((25, 4), None), ((25, 10), 10000)),
+    # service.control (a job); before it, service.start/stop/restart/reload.
+    "service_control": (((25, 4), False), ((25, 10), True)),
 }
 
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)((?:\.\d+)*)(?:-([A-Za-z0-9.]+))?")

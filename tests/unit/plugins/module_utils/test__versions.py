@@ -46,19 +46,22 @@ def test_version_suffix_and_format():
 @pytest.mark.parametrize("version, expected", [
     ("25.04.0", {"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot", "vm_device_dtype": "attributes",
                  "vms": False, "display_types": ["SPICE"], "vm_update_secure_boot": True, "new_style_jobs": False,
-                 "ping_before_auth": False, "dataset_tn_props_in_user_properties": False, "query_limit_max": None}),
+                 "ping_before_auth": False, "dataset_tn_props_in_user_properties": False, "query_limit_max": None,
+                 "service_control": False}),
     ("25.04.2.6", {"smb_shape": "flat", "snapshot_namespace": "zfs.snapshot", "vm_device_dtype": "attributes",
                    "vms": True, "display_types": ["SPICE"], "vm_update_secure_boot": True, "new_style_jobs": False,
                    "ping_before_auth": False, "dataset_tn_props_in_user_properties": False,
-                   "query_limit_max": None}),
+                   "query_limit_max": None, "service_control": False}),
     ("25.10.5", {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
                  "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
                  "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
-                 "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000}),
+                 "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000,
+                 "service_control": True}),
     ("26.0.0-BETA.3", {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
                        "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
                        "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
-                       "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000}),
+                       "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000,
+                 "service_control": True}),
 ])
 def test_capability_table(version, expected):
     caps = Capabilities(version)
