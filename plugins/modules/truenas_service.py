@@ -12,8 +12,8 @@ module: truenas_service
 short_description: Start, stop and enable services on TrueNAS SCALE
 version_added: 0.1.0
 description:
-  - Control a system service of TrueNAS SCALE 25.04, 25.10 and 26 (SMB, NFS, FTP, SSH, iSCSI, SNMP, UPS, ...):
-    whether it starts at boot and whether it runs now.
+  - Control a system service of TrueNAS SCALE 25.04, 25.10 and 26 (SMB, NFS, FTP, SSH, iSCSI, SNMP, UPS and
+    others), that is whether it starts at boot and whether it runs now.
   - After starting, stopping, restarting or reloading, the module waits until TrueNAS reports the service in the
     expected state, and fails if it does not get there.
   - On TrueNAS 25.10 and later the module uses C(service.control); on 25.04 C(service.start), C(service.stop),
