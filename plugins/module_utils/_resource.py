@@ -239,6 +239,10 @@ class Resource:
         """
         return False, after
 
+    def post_delete(self, ctx, before):
+        """Steps after the delete call, never in check mode (committing a change that the server
+        only stages). ``before`` is the normalised record that was deleted. Default: nothing."""
+
     def result_extra(self):
         """Extra top-level keys of the module result (``restart_required``), read after the run
         and after a failure. Default: none."""
@@ -363,6 +367,7 @@ class Engine:
             if not self.check_mode:
                 self.write(resource.method("delete"), *resource.delete_params(self, raw), action="delete %s" % self.what)
                 self.known = None
+                resource.post_delete(self, current)
             return self._result(True, current, None)
 
         if current is None:
