@@ -167,8 +167,8 @@ class InterfaceResource(Resource):
             if kind and option in desired and kind != needs:
                 raise OptionError(option, "only applies to type %s, not %s" % (needs.lower(), kind.lower()))
         if desired.get("lag_protocol") and desired["lag_protocol"] not in LAG_PROTOCOLS:
-            raise OptionError("lag_protocol", "must be one of %s, got %s" % (", ".join(LAG_PROTOCOLS),
-                                                                            desired["lag_protocol"]))
+            raise OptionError("lag_protocol", "must be one of %s, got %s"
+                              % (", ".join(LAG_PROTOCOLS), desired["lag_protocol"]))
         if params.get("checkin_timeout") is not None and params["checkin_timeout"] < 10:
             raise OptionError("checkin_timeout", "must be at least 10 seconds, got %d" % params["checkin_timeout"])
 

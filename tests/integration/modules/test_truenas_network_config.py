@@ -52,8 +52,7 @@ def test_bad_input_names_the_option(sim, run_inproc, args, message):
 
 
 def test_server_validation_maps_to_the_option(sim, run_inproc):
-    result = run_inproc("truenas_network_config", {"domains": ["a.example"] * 1 + ["b.example", "c.example",
-                                                                                    "d.example", "e.example",
-                                                                                    "f.example"]})
+    domains = ["a.example", "b.example", "c.example", "d.example", "e.example", "f.example"]
+    result = run_inproc("truenas_network_config", {"domains": domains})
     assert result["failed"] and result["msg"] == ("Failed to update network configuration: domains: No more than 5 "
                                                   "search domains are allowed")

@@ -69,8 +69,9 @@ def test_restart_and_reload_always_change(sim, run_inproc):
 
 def test_errors(sim, run_inproc):
     unknown = run_inproc("truenas_service", {"name": "nosuch", "state": "started"})
-    assert unknown["failed"] and unknown["msg"].startswith("name: TrueNAS %s has no service 'nosuch'; the services "
-                                                          "on this server are cifs, ftp, " % sim.profile.product_version)
+    expected = "name: TrueNAS %s has no service 'nosuch'; the services on this server are cifs, ftp, " % (
+        sim.profile.product_version)
+    assert unknown["failed"] and unknown["msg"].startswith(expected)
     nvmet = run_inproc("truenas_service", {"name": "nvme", "enabled": True})
     assert nvmet["failed"] == (sim.profile.name == "25.04"), nvmet
     assert control_calls(sim) == 0
@@ -93,8 +94,8 @@ def test_service_info(sim, run_inproc, run_module):
     names = [s["name"] for s in everything["services"]]
     assert names == sorted(names) and "cifs" in names and ("webshare" in names) == (sim.profile.name == "26")
     some = run_inproc("truenas_service_info", {"name": ["ssh", "smb"]}, check=True)["services"]
-    assert [(s["name"], s["enabled"], s["state"]) for s in some] == [("cifs", False, "STOPPED"),
-                                                                    ("ssh", True, "RUNNING")]
+    assert [(s["name"], s["enabled"], s["state"]) for s in some] == [
+        ("cifs", False, "STOPPED"), ("ssh", True, "RUNNING")]
     assert some[1]["pids"] == row(sim, "ssh")["pids"]
 
 

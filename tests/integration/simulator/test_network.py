@@ -59,8 +59,8 @@ def test_interfaces_seeded_from_the_network_section(c):
 
 def test_pending_commit_checkin(c):
     before = c.request("interface.query", [["name", "=", "enp1s0"]], {"get": True})["state"]["aliases"]
-    new = c.request("interface.update", "enp1s0", {"aliases": [{"type": "INET", "address": "192.168.5.10",
-                                                              "netmask": 24}], "mtu": 9000})
+    alias = {"type": "INET", "address": "192.168.5.10", "netmask": 24}
+    new = c.request("interface.update", "enp1s0", {"aliases": [alias], "mtu": 9000})
     assert new["aliases"] == [{"type": "INET", "address": "192.168.5.10", "netmask": 24}]
     assert new["state"]["aliases"] == before and new["state"]["mtu"] == 1500  # not applied yet
     assert c.request("interface.has_pending_changes") is True

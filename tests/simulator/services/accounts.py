@@ -49,8 +49,8 @@ BUILTIN_GROUPS = (
 )
 BUILTIN_USERS = (
     ("root", 0, "root", "/root", "/usr/bin/zsh"), ("daemon", 1, "nogroup", "/usr/sbin", "/usr/sbin/nologin"),
-    ("apps", 568, "apps", "/var/empty", "/usr/sbin/nologin"), ("nobody", 65534, "nogroup", "/nonexistent",
-                                                                "/usr/sbin/nologin"),
+    ("apps", 568, "apps", "/var/empty", "/usr/sbin/nologin"),
+    ("nobody", 65534, "nogroup", "/nonexistent", "/usr/sbin/nologin"),
 )
 IMMUTABLE = ("root",)
 

@@ -358,8 +358,9 @@ def _validate_iface(ctx, schema, rec, old_name=None):
                 verrors.add("%s.lag_ports.%d" % (schema, index), "Interface %s is currently in use by %s"
                             % (port, used[port]))
             elif member["aliases"] or member["ipv4_dhcp"]:
-                verrors.add("%s.lag_ports.%d" % (schema, index), "Interface %s has IP addresses configured and "
-                                                                  "cannot be a member of a link aggregation" % port)
+                verrors.add("%s.lag_ports.%d" % (schema, index),
+                            "Interface %s has IP addresses configured and cannot be a member of a link aggregation"
+                            % port)
     if rec["type"] == "VLAN":
         parent = rec["vlan_parent_interface"]
         if parent not in config or parent == rec["name"]:

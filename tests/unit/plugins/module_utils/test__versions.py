@@ -61,7 +61,7 @@ def test_version_suffix_and_format():
                        "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
                        "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
                        "dataset_tn_props_in_user_properties": True, "query_limit_max": 10000,
-                 "service_control": True}),
+                       "service_control": True}),
 ])
 def test_capability_table(version, expected):
     caps = Capabilities(version)

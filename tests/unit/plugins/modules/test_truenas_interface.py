@@ -160,8 +160,8 @@ def test_create_and_delete_commit_too(run_module, nas):
                                                            "vlan_parent_interface": "enp1s0", "vlan_tag": 10}]
     deleted = run_module(truenas_interface.main, {"name": "vlan10", "state": "absent"})
     assert deleted["changed"] is True and deleted["interface"] == {}
-    assert [c.method for c in mutations(nas)] == ["interface.create", "interface.commit", "interface.delete",
-                                                 "interface.commit"]
+    assert [c.method for c in mutations(nas)] == [
+        "interface.create", "interface.commit", "interface.delete", "interface.commit"]
     assert nas.checkin.checkins == 2
 
 
