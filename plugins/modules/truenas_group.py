@@ -169,7 +169,7 @@ def argument_spec():
         gid=dict(type="int"),
         smb=dict(type="bool"),
         sudo_commands=dict(type="list", elements="str"),
-        sudo_commands_nopasswd=dict(type="list", elements="str"),
+        sudo_commands_nopasswd=dict(type="list", elements="str", no_log=False),
         users=dict(type="list", elements="str"),
         append=dict(type="bool", default=False),
     )

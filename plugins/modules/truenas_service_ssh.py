@@ -181,7 +181,7 @@ def argument_spec():
     return dict(
         tcpport=dict(type="int"),
         bindiface=dict(type="list", elements="str"),
-        password_login_groups=dict(type="list", elements="str"),
+        password_login_groups=dict(type="list", elements="str", no_log=False),
         passwordauth=dict(type="bool"),
         kerberosauth=dict(type="bool"),
         tcpfwd=dict(type="bool"),

@@ -325,7 +325,7 @@ def argument_spec():
         smb=dict(type="bool"),
         sshpubkey=dict(type="str"),
         sudo_commands=dict(type="list", elements="str"),
-        sudo_commands_nopasswd=dict(type="list", elements="str"),
+        sudo_commands_nopasswd=dict(type="list", elements="str", no_log=False),
         delete_group=dict(type="bool", default=True),
     )
 
