@@ -489,3 +489,21 @@ def test_refused_create_of_a_still_missing_object_reports_the_server_error(fake_
     assert info.value.method == "sharing.nfs.create"
     assert engine.action == "create widget 'w1'"
     assert fake_client.methods == ["widget.query", "widget.create", "widget.query"]
+
+
+class StagedWidgetResource(WidgetResource):
+    """Deletes are only staged by the server; post_delete applies them."""
+
+    def post_delete(self, ctx, before):
+        ctx.write("widget.apply", before["id"], action="apply the deletion of %s" % ctx.what)
+
+
+def test_post_delete_hook_runs_after_the_delete_and_not_in_check_mode(widgets):
+    widgets.respond("widget.apply", True)
+    name = widgets.tables["widget"].rows[0]["name"]
+    check = make_engine(widgets, resource=StagedWidgetResource(), check_mode=True, name=name, state="absent").run()
+    assert check["changed"] is True and [c.method for c in widgets.mutations] == []
+    result = make_engine(widgets, resource=StagedWidgetResource(), name=name, state="absent").run()
+    assert result["changed"] is True and result["after"] is None
+    assert [c.method for c in widgets.mutations] == ["widget.delete", "widget.apply"]
+    assert widgets.calls_to("widget.apply")[0].params == [result["before"]["id"]]
