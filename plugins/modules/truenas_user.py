@@ -60,7 +60,8 @@ options:
     description:
       - Names of secondary groups, which must exist. Order does not matter.
       - With O(append=false) the user is a member of exactly these groups; V([]) removes every secondary group.
-      - C(builtin_users) is not listed or managed here; TrueNAS adds every SMB user (O(smb=true)) to it.
+      - C(builtin_users) is not listed or managed here (it is ignored in O(groups)); TrueNAS adds every SMB user
+        (O(smb=true)) to it.
     type: list
     elements: str
   append:
@@ -241,7 +242,7 @@ user:
       type: int
       sample: 3000
     groups:
-      description: Names of the secondary groups, sorted, without C(builtin_users) for SMB users.
+      description: Names of the secondary groups, sorted, without C(builtin_users).
       type: list
       elements: str
       sample: [media]

@@ -165,6 +165,8 @@ class UserResource(Resource):
     def desired(self, params):
         self.fields["groups"] = _membership_field("groups", "group_names", params.get("append"))
         desired = Resource.desired(self, params)
+        if "groups" in desired:
+            desired["groups"] = [name for name in desired["groups"] if name != SMB_GROUP]
         if params.get("home_mode") is not None:
             try:
                 parse_mode(params["home_mode"])
@@ -235,8 +237,7 @@ class UserResource(Resource):
             return None
         raw = dict(raw)
         names = _by_ids(ctx.client, "group.query", raw.get("groups") or [], "name")
-        hidden = (SMB_GROUP,) if raw.get("smb") else ()
-        raw["group_names"] = sorted(names.get(i, str(i)) for i in raw.get("groups") or [] if names.get(i) not in hidden)
+        raw["group_names"] = sorted(names.get(i, str(i)) for i in raw.get("groups") or [] if names.get(i) != SMB_GROUP)
         raw["_group_ids"] = dict((name, i) for i, name in names.items())
         return raw
 
@@ -255,9 +256,9 @@ class UserResource(Resource):
             known = dict(record.get("_group_ids") or {}) if record else {}
             known.update(self._groups)
             ids = [known[name] for name in values["groups"]]
-            smb = values.get("smb", record.get("smb") if record else True)
+            # builtin_users follows smb (TrueNAS manages it): kept as it is.
             smb_group = (record or {}).get("_group_ids", {}).get(SMB_GROUP)
-            if smb and smb_group is not None and smb_group not in ids:
+            if smb_group is not None and smb_group not in ids:
                 ids.append(smb_group)
             data["groups"] = ids
         if "home" in values:
@@ -386,8 +387,7 @@ def gather_users(client, params):
     result = []
     for row in rows:
         row = dict(row)
-        hidden = (SMB_GROUP,) if row.get("smb") else ()
-        row["group_names"] = sorted(names.get(i, str(i)) for i in row.get("groups") or [] if names.get(i) not in hidden)
+        row["group_names"] = sorted(names.get(i, str(i)) for i in row.get("groups") or [] if names.get(i) != SMB_GROUP)
         result.append(resource.normalize(row, client.caps))
     return result
 

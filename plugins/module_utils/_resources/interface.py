@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import re
 import time
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
@@ -35,6 +36,8 @@ CHECKIN_CONNECT_TIMEOUT = 10
 CHECKIN_RETRY = 1.0
 # Extra seconds, beyond the check-in timeout, allowed for TrueNAS to finish its rollback.
 ROLLBACK_GRACE = 30
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                   r"[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$")
 
 
 def parse_type(value):
@@ -169,6 +172,9 @@ class InterfaceResource(Resource):
         if desired.get("lag_protocol") and desired["lag_protocol"] not in LAG_PROTOCOLS:
             raise OptionError("lag_protocol", "must be one of %s, got %s"
                               % (", ".join(LAG_PROTOCOLS), desired["lag_protocol"]))
+        host = params.get("checkin_host")
+        if host is not None and not _HOST.match(host):
+            raise OptionError("checkin_host", "must be a host name or an IP address, got %r" % host)
         if params.get("checkin_timeout") is not None and params["checkin_timeout"] < 10:
             raise OptionError("checkin_timeout", "must be at least 10 seconds, got %d" % params["checkin_timeout"])
 

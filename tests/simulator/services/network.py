@@ -150,7 +150,7 @@ def configuration_update(ctx, data):
 
 # --- interfaces ----------------------------------------------------------------------------------
 # State: state.data["interfaces"] = {"config": {name: record}, "applied": {name: record},
-# "snapshot": None | {name: record}, "deadline": None | epoch seconds, "token": int}.
+# "snapshot": None | {name: record}, "deadline": None | epoch seconds}.
 # interface.create/update/delete write "config" (snapshotting it first); interface.commit copies
 # "config" to "applied" and, with rollback, arms a timer that restores the snapshot unless
 # interface.checkin comes first. interface.query returns the config with the applied "state".
@@ -200,7 +200,7 @@ def load_interfaces(state, seed):
         rec["bridge_members"] = list(item.get("members") or [])
         records[rec["name"]] = rec
     state.data[IFACE_KIND] = {"config": records, "applied": copy.deepcopy(records), "snapshot": None,
-                              "deadline": None, "token": 0}
+                              "deadline": None}
 
 
 def _ifaces(state):
@@ -218,7 +218,6 @@ def _do_rollback(state):
         holder["applied"] = copy.deepcopy(holder["snapshot"])
     holder["snapshot"] = None
     holder["deadline"] = None
-    holder["token"] += 1
     saver = getattr(state, "save", None)
     if saver is not None:
         saver()
@@ -232,13 +231,13 @@ def _expire(state):
 
 
 def _arm_timer(ctx, seconds):
+    """Roll back at the deadline unless the state was replaced, checked in or committed again."""
     holder = _ifaces(ctx.state)
-    token = holder["token"]
+    deadline = holder["deadline"]
     state = ctx.state
 
     def fire():
-        current = state.data.get(IFACE_KIND)
-        if isinstance(current, dict) and current.get("token") == token:
+        if state.data.get(IFACE_KIND) is holder and holder["deadline"] == deadline:
             _expire(state)
 
     try:
@@ -493,7 +492,6 @@ def interface_commit(ctx, options=None):
     timeout = options.get("checkin_timeout", 60)
     if rollback and timeout:
         holder["deadline"] = time.time() + timeout
-        holder["token"] += 1
         _arm_timer(ctx, timeout)
     else:
         holder["snapshot"] = None
@@ -509,7 +507,6 @@ def interface_checkin(ctx):
     holder = _ifaces(ctx.state)
     holder["snapshot"] = None
     holder["deadline"] = None
-    holder["token"] += 1
     _save(ctx)
     return None
 
