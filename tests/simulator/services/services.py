@@ -243,19 +243,26 @@ for _verb in VERBS:
 
 # --- settings ------------------------------------------------------------------------------------
 def _config(state, name, defaults):
-    holder = state.data.setdefault("service_config", {})
-    cfg = holder.get(name)
-    if not isinstance(cfg, dict):
-        cfg = copy.deepcopy(defaults)
-        holder[name] = cfg
+    """The settings ``name``: the defaults overlaid with what was stored (reading stores nothing)."""
+    cfg = copy.deepcopy(defaults)
+    cfg.update(copy.deepcopy((state.data.get("service_config") or {}).get(name) or {}))
     return cfg
+
+
+def _store(state, name, data):
+    state.data.setdefault("service_config", {}).setdefault(name, {}).update(copy.deepcopy(data))
 
 
 def _sharing(state, name, defaults):
-    cfg = sharing.sharing_config(state).setdefault(name, {})
-    for key, value in defaults.items():
-        cfg.setdefault(key, copy.deepcopy(value))
+    """The smb/nfs settings: the defaults overlaid with ``test.sharing_config`` (reading stores nothing)."""
+    cfg = copy.deepcopy(defaults)
+    stored = ((state.data.get(sharing.CONFIG_KIND) or {}).get("config") or {}).get(name) or {}
+    cfg.update(copy.deepcopy(stored))
     return cfg
+
+
+def _store_sharing(state, name, data):
+    sharing.sharing_config(state).setdefault(name, {}).update(copy.deepcopy(data))
 
 
 def _types(verrors, schema, data, defaults, extra_keys=()):
@@ -337,7 +344,7 @@ def ftp_update(ctx, *args):
         if key in data:
             _mask(verrors, "%s.%s" % (schema, key), data[key])
     verrors.raise_if_any()
-    _config(ctx.state, "ftp", FTP_DEFAULTS).update(data)
+    _store(ctx.state, "ftp", data)
     after_settings_change(ctx.state, "ftp", "reload")
     _save(ctx)
     return ftp_config(ctx)
@@ -345,14 +352,10 @@ def ftp_update(ctx, *args):
 
 def _ssh_entry(state):
     out = dict(_config(state, "ssh", SSH_DEFAULTS), id=1)
-    keys = _config(state, "ssh_keys", {})
-    if not keys:
-        for key in SSH_KEYS:
-            keys[key] = None
-        keys["privatekey"] = ""
-        keys["host_ed25519_key"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2ltdWxhdG9yLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n"
-        keys["host_ed25519_key_pub"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNpbXVsYXRvci1ob3N0LWtleQ root@truenas"
-    out.update(keys)
+    out.update(dict((key, None) for key in SSH_KEYS))
+    out["privatekey"] = ""
+    out["host_ed25519_key"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2ltdWxhdG9yLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n"
+    out["host_ed25519_key_pub"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNpbXVsYXRvci1ob3N0LWtleQ root@truenas"
     return out
 
 
@@ -379,7 +382,7 @@ def ssh_update(ctx, data):
         if not sharing.group_exists(ctx.state, group):
             verrors.add("%s.password_login_groups.%d" % (schema, index), "Group %s not found" % group, errno.ENOENT)
     verrors.raise_if_any()
-    _config(ctx.state, "ssh", SSH_DEFAULTS).update(data)
+    _store(ctx.state, "ssh", data)
     after_settings_change(ctx.state, "ssh", "reload")
     _save(ctx)
     return _ssh_entry(ctx.state)
@@ -400,8 +403,7 @@ def smb_update(ctx, *args):
     verrors = ValidationErrors()
     _types(verrors, schema, data, SMB_DEFAULTS)
     verrors.raise_if_any()
-    cfg = _sharing(ctx.state, "smb", SMB_DEFAULTS)
-    new = dict(cfg)
+    new = _sharing(ctx.state, "smb", SMB_DEFAULTS)
     new.update(data)
     for key in ("netbiosname", "workgroup"):
         if key in data and not NETBIOS_RE.match(data[key] or ""):
@@ -422,7 +424,7 @@ def smb_update(ctx, *args):
         verrors.add("%s.encryption" % schema, "Input should be 'DEFAULT', 'NEGOTIATE', 'DESIRED' or 'REQUIRED'")
     _bindips(ctx, verrors, schema, data)
     verrors.raise_if_any()
-    cfg.update(copy.deepcopy(data))
+    _store_sharing(ctx.state, "smb", data)
     after_settings_change(ctx.state, "cifs", "restart")
     _save(ctx)
     return smb_config(ctx)
@@ -472,14 +474,13 @@ def nfs_update(ctx, *args):
             verrors.add("%s.%s" % (schema, key), "Input should be between 1 and 65535")
         elif value == RDMA_PORT:
             verrors.add("%s.%s" % (schema, key), "Port %d is reserved for NFS over RDMA" % RDMA_PORT)
-    cfg = _sharing(ctx.state, "nfs", NFS_DEFAULTS)
-    new = dict(cfg)
+    new = _sharing(ctx.state, "nfs", NFS_DEFAULTS)
     new.update(data)
     if new["v4_krb"] and "NFSV4" not in new["protocols"]:
         verrors.add("%s.v4_krb" % schema, "NFSv4 must be enabled for Kerberos")
     _bindips(ctx, verrors, schema, data)
     verrors.raise_if_any()
-    cfg.update(copy.deepcopy(data))
+    _store_sharing(ctx.state, "nfs", data)
     after_settings_change(ctx.state, "nfs", "restart")
     _save(ctx)
     return nfs_config(ctx)
