@@ -264,8 +264,9 @@ class Resource:
         """
         return False, after
 
-    def post_delete(self, ctx):
-        """Actions after the object was deleted (not called in check mode). Default: nothing."""
+    def post_delete(self, ctx, before):
+        """Steps after the delete call, never in check mode (committing a change that the server
+        only stages). ``before`` is the normalised record that was deleted. Default: nothing."""
 
     def result_extra(self):
         """Extra top-level keys of the module result (``restart_required``), read after the run
@@ -396,7 +397,7 @@ class Engine:
                 except TrueNASError as exc:
                     self._confirm(exc, lambda found: found is None, "delete", "it is gone")
                 self.known = None
-                resource.post_delete(self)
+                resource.post_delete(self, current)
             return self._result(True, current, None)
 
         if current is None:

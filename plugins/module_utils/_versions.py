@@ -51,6 +51,8 @@ CAPABILITY_RULES = {
     # vm.device.update validates attributes as a whole dtype-chosen model (25.04): send dtype and
     # every attribute, since the model fills unsent ones with defaults.
     "vm_device_update_full": (((25, 4), True), ((25, 10), False)),
+    # service.control (a job); before it, service.start/stop/restart/reload.
+    "service_control": (((25, 4), False), ((25, 10), True)),
 }
 
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)((?:\.\d+)*)(?:-([A-Za-z0-9.]+))?")

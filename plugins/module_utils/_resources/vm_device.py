@@ -909,7 +909,7 @@ class VmDeviceResource(Resource):
         self._start_again(ctx)
         return True, after
 
-    def post_delete(self, ctx):
+    def post_delete(self, ctx, before):
         self._start_again(ctx)
 
     def result_extra(self):

@@ -58,7 +58,9 @@ MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(harnes
 SECRETS = ("fuzz-Passphrase-0001", "fuzz-Display-pw-01", "fuzz-KeyMaterial-0000000000000000000000000000000000001")
 # Actions that are a change every time they run: excluded from the convergence check.
 ACTIONS = {"truenas_vm": lambda a: a.get("state") == "restarted",
-           "truenas_snapshot": lambda a: bool(a.get("rollback")) or bool(a.get("clone_to"))}
+           "truenas_snapshot": lambda a: bool(a.get("rollback")) or bool(a.get("clone_to")),
+           "truenas_service": lambda a: a.get("state") in ("restarted", "reloaded"),
+           "truenas_user": lambda a: a.get("update_password") == "always" and bool(a.get("user_password"))}
 
 # ---- value pools -------------------------------------------------------------------------------
 
@@ -186,6 +188,58 @@ HINTS = {
     "truenas_disk_info": {"name": st.lists(pool("sda", "sde", "nvme9n1"), max_size=3)},
     "truenas_dataset_info": {"name": DATASETS},
     "truenas_vm_info": {"name": pool("web", "fz", "nope"), "name_prefix": pool("w", "zz")},
+    "truenas_user": {
+        "name": pool("fz", "fzuser", "admin", "root", "viewer", "bad name"),
+        "user_password": pool(SECRETS[0]), "group": pool("fz", "wheel", "nosuchgroup", "fzuser"),
+        "groups": st.lists(pool("wheel", "builtin_users", "builtin_administrators", "nosuch"), max_size=2),
+        "home": pool("/var/empty", "/mnt/tank/media", "/mnt/tank/nope", "/home/x"),
+        "home_mode": pool("700", "755", "600", "x"), "shell": pool("/usr/bin/bash", "/usr/sbin/nologin"),
+        "uid": pool(3500, 950, 0), "email": pool("fz@example.com", ""),
+        "sshpubkey": pool("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFz fz@host", ""),
+        "sudo_commands": st.lists(pool("ALL", "/usr/bin/ls"), max_size=2),
+    },
+    "truenas_group": {
+        "name": pool("fz", "fzgroup", "wheel", "builtin_users", "bad name"), "gid": pool(3600, 0, 545),
+        "users": st.lists(pool("admin", "viewer", "nosuch"), max_size=2),
+        "sudo_commands_nopasswd": st.lists(pool("ALL", "/usr/sbin/zfs"), max_size=2),
+    },
+    "truenas_user_info": {"name": st.lists(pool("admin", "root", "nope"), max_size=2)},
+    "truenas_group_info": {"name": st.lists(pool("wheel", "admin", "nope"), max_size=2)},
+    "truenas_service": {"name": pool("ssh", "smb", "nfs", "ftp", "cifs", "nosuch"), "wait_timeout": pool(5, 30)},
+    "truenas_service_info": {"name": st.lists(pool("ssh", "smb", "nope"), max_size=2)},
+    "truenas_service_ftp": {"ftp_port": pool(21, 2121, 0), "passiveportsmin": pool(0, 50000, 80),
+                            "passiveportsmax": pool(0, 50100), "filemask": pool("077", "022", "9"),
+                            "anonpath": pool("/mnt/tank/media", "/mnt/tank/nope", ""),
+                            "banner": pool("fz", ""), "clients": pool(5, 20, 0)},
+    "truenas_service_ssh": {"tcpport": pool(22, 2222, 0), "bindiface": st.lists(pool("enp1s0", "eth9"), max_size=2),
+                            "password_login_groups": st.lists(pool("wheel", "nosuch"), max_size=2),
+                            "weak_ciphers": st.lists(pool("AES128-CBC", "NONE", "bad"), max_size=2),
+                            "sftp_log_level": pool("INFO", "verbose", "", "bad")},
+    "truenas_service_smb": {"netbiosname": pool("nas01", "truenas", "WORKGROUP", "x" * 20),
+                            "workgroup": pool("WORKGROUP", "HOME"), "guest": pool("nobody", "nosuch"),
+                            "encryption": pool("DEFAULT", "desired", "bad"), "bindip": st.lists(
+                                pool("127.0.0.1", "10.99.0.1", "bad"), max_size=2),
+                            "filemask": pool("DEFAULT", "0775", "077")},
+    "truenas_service_nfs": {"servers": pool(4, 16, 0, 300), "protocols": st.lists(pool("NFSV3", "nfs4", "bad"),
+                                                                                  max_size=2),
+                            "mountd_port": pool(618, 20049), "bindip": st.lists(pool("127.0.0.1", "bad"), max_size=1)},
+    "truenas_network_config": {"hostname": pool("nas01", "truenas-sim", "bad_name"),
+                               "domain": pool("example.com", "local", ""),
+                               "nameservers": st.lists(pool("1.1.1.1", "8.8.8.8", "bad", "fd00::53"), max_size=3),
+                               "ipv4gateway": pool("192.168.1.1", "", "fd00::1"),
+                               "ipv6gateway": pool("fd00::1", "", "10.0.0.1"),
+                               "hosts": st.lists(pool("10.0.0.2 db", "10.0.0.3  web www", "bad"), max_size=2),
+                               "httpproxy": pool("http://proxy:3128", "", "proxy")},
+    "truenas_interface": {"name": pool("enp1s0", "br1", "br0", "enp1s0", "br1", "br5", "vlan10", "eth9"),
+                          "aliases": st.lists(pool("10.9.0.1/24", "192.168.1.10/24", "fd00::5/64", "bad"),
+                                              max_size=2),
+                          "bridge_members": st.lists(pool("enp1s0", "br1", "eth9"), max_size=2),
+                          "lag_protocol": pool("LACP", "failover", "bad"), "lag_ports": st.lists(
+                              pool("enp1s0", "eth9"), max_size=2),
+                          "vlan_parent_interface": pool("enp1s0", "br0", "eth9"), "vlan_tag": pool(10, 20, 5000),
+                          "mtu": pool(1500, 9000, 20), "checkin_host": pool("127.0.0.1"),
+                          "checkin_timeout": pool(10, 20, 5)},
+    "truenas_interface_info": {"name": st.lists(pool("enp1s0", "br0", "nope"), max_size=2)},
 }
 
 
@@ -242,7 +296,7 @@ def wrong(spec):
 
 SHAPES = ("valid", "valid", "valid", "one wrong value", "one wrong value", "unknown option")
 # Options added to most examples (when not drawn anyway): what creating the object needs.
-USUAL = {"truenas_vm": ("memory",), "truenas_share_smb": ("path",)}
+USUAL = {"truenas_vm": ("memory",), "truenas_share_smb": ("path",), "truenas_user": ("user_password",)}
 
 
 @st.composite

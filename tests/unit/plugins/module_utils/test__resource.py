@@ -614,3 +614,21 @@ def test_a_delete_with_unknown_outcome_still_there_reports_the_error(fake_client
     with pytest.raises(TrueNASError):
         engine.run()
     assert engine.changed is False
+
+
+class StagedWidgetResource(WidgetResource):
+    """Deletes are only staged by the server; post_delete applies them."""
+
+    def post_delete(self, ctx, before):
+        ctx.write("widget.apply", before["id"], action="apply the deletion of %s" % ctx.what)
+
+
+def test_post_delete_hook_runs_after_the_delete_and_not_in_check_mode(widgets):
+    widgets.respond("widget.apply", True)
+    name = widgets.tables["widget"].rows[0]["name"]
+    check = make_engine(widgets, resource=StagedWidgetResource(), check_mode=True, name=name, state="absent").run()
+    assert check["changed"] is True and [c.method for c in widgets.mutations] == []
+    result = make_engine(widgets, resource=StagedWidgetResource(), name=name, state="absent").run()
+    assert result["changed"] is True and result["after"] is None
+    assert [c.method for c in widgets.mutations] == ["widget.delete", "widget.apply"]
+    assert widgets.calls_to("widget.apply")[0].params == [result["before"]["id"]]

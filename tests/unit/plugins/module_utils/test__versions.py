@@ -44,9 +44,9 @@ def test_version_suffix_and_format():
 
 
 OLD = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": True,
-       "vm_device_update_full": True, "update_status_method": "update.check_available"}
+       "vm_device_update_full": True, "update_status_method": "update.check_available", "service_control": False}
 NEW = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": False,
-       "vm_device_update_full": False, "update_status_method": "update.status"}
+       "vm_device_update_full": False, "update_status_method": "update.status", "service_control": True}
 R25_10 = {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
           "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
           "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,

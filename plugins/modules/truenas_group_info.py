@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) nasops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: truenas_group_info
+short_description: Read local groups of TrueNAS SCALE
+version_added: 0.1.0
+description:
+  - Return the local groups of TrueNAS SCALE 25.04, 25.10 and 26, built-in ones included, sorted by gid.
+  - Each group has the same shape as the C(group) that M(nasops.truenas.truenas_group) returns.
+author:
+  - nasops maintainers (@nasops)
+extends_documentation_fragment:
+  - nasops.truenas.connection
+  - nasops.truenas.attributes.info_module
+  - nasops.truenas.attributes.actiongroup
+options:
+  name:
+    description:
+      - Return only the groups with these names. Names that match no group are not an error.
+    type: list
+    elements: str
+  builtin:
+    description:
+      - V(true) returns only built-in groups, V(false) only the others. All groups when not set.
+    type: bool
+seealso:
+  - module: nasops.truenas.truenas_group
+  - module: nasops.truenas.truenas_user_info
+"""
+
+EXAMPLES = r"""
+- name: Read the groups that are not built in
+  nasops.truenas.truenas_group_info:
+    host: nas.example.com
+    username: admin
+    api_key: "{{ truenas_api_key }}"
+    builtin: false
+  register: result
+
+- name: Show each group's members
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.gid }}): {{ item.users | join(',') }}"
+  loop: "{{ result.groups }}"
+"""
+
+RETURN = r"""
+groups:
+  description: The groups, sorted by gid, with the option names of M(nasops.truenas.truenas_group).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 44
+      name: media
+      gid: 3100
+      smb: true
+      sudo_commands: []
+      sudo_commands_nopasswd: []
+      users: [alice, bob]
+      builtin: false
+      sid: S-1-5-21-3510196835-1102441580-3562440349-30044
+"""
+
+# First: the module_utils imported after it load through the compiled-code cache (faster start-up).
+from ansible_collections.nasops.truenas.plugins.module_utils import _codecache  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.nasops.truenas.plugins.module_utils._module import TrueNASModule
+from ansible_collections.nasops.truenas.plugins.module_utils._resources.account import gather_groups
+
+
+def argument_spec():
+    return dict(name=dict(type="list", elements="str"), builtin=dict(type="bool"))
+
+
+def main():
+    module = TrueNASModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.run_info(gather_groups, "groups", "read groups")
+
+
+if __name__ == "__main__":
+    main()
