@@ -223,6 +223,13 @@ smb:
       description: SID of the server.
       type: str
       sample: S-1-5-21-3510196835-1102441580-3562440349
+broker_fallback:
+  description:
+    - Why the session broker could not be used, so that the module connected to TrueNAS directly.
+    - Only present then; the module works the same way either way.
+  returned: when the session broker could not be used
+  type: str
+  sample: "the directory /run/user/1000/nasops.truenas has mode 0777: other users may use it (it must be 0700)"
 """
 
 # First: the module_utils imported after it load through the compiled-code cache (faster start-up).

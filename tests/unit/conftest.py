@@ -29,6 +29,8 @@ if str(_collections_root()) not in sys.path:
 from ansible.module_utils import basic  # noqa: E402
 
 from ansible_collections.nasops.truenas.plugins.module_utils import _module  # noqa: E402
+from ansible_collections.nasops.truenas.plugins.module_utils._client import ConnectionSettings  # noqa: E402
+from ansible_collections.nasops.truenas.plugins.module_utils._connection import connection_settings  # noqa: E402
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError, error_from_wire  # noqa: E402
 from ansible_collections.nasops.truenas.plugins.module_utils._resource import get_path  # noqa: E402
 from ansible_collections.nasops.truenas.plugins.module_utils._versions import Capabilities, parse_version  # noqa: E402
@@ -149,6 +151,7 @@ class FakeClient:
 
     def __init__(self, version="25.10.5"):
         self.set_version(version)
+        self.settings = ConnectionSettings.from_mapping(CONNECTION_ARGS)
         self.calls = []
         self.responses = {}
         self.tables = {}
@@ -253,7 +256,16 @@ def _clean_environment(monkeypatch):
 def fake_client(monkeypatch):
     """A FakeClient that TrueNASModule uses instead of connecting to a server."""
     client = FakeClient()
-    monkeypatch.setattr(_module.TrueNASModule, "_build_client", lambda self: client)
+
+    def build(module):
+        # the settings a real client would have: the module's connection options after precedence
+        try:
+            client.settings = connection_settings(module.connection())[0]
+        except TrueNASError:
+            pass
+        return client
+
+    monkeypatch.setattr(_module.TrueNASModule, "_build_client", build)
     return client
 
 

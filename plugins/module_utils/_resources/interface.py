@@ -115,6 +115,13 @@ def checkin_settings(params, host):
     return ConnectionSettings.from_mapping(mapping)
 
 
+def connection_of(ctx):
+    """The module's connection options as they were resolved (task, environment or credentials
+    file), from the settings of its client."""
+    settings = ctx.client.settings
+    return dict((name, getattr(settings, name)) for name in ConnectionSettings.FIELDS)
+
+
 def connection_host(params):
     """The host the module connects to (from ``host`` or ``url``)."""
     if params.get("url"):
@@ -247,7 +254,7 @@ class InterfaceResource(Resource):
         last = None
         while True:
             try:
-                client = self._client_factory(checkin_settings(ctx.params, host))
+                client = self._client_factory(checkin_settings(connection_of(ctx), host))
                 try:
                     client.connect()
                     client.call("interface.checkin")
@@ -279,7 +286,7 @@ class InterfaceResource(Resource):
         interface, in which case the first new static address (without it, the module's host)."""
         if ctx.params.get("checkin_host"):
             return ctx.params["checkin_host"]
-        host = connection_host(ctx.params)
+        host = connection_host(connection_of(ctx))
         before = [a.split("/")[0] for a in (self._before or {}).get("aliases") or []]
         after = [a.split("/")[0] for a in ctx.desired.get("aliases") or []]
         if host in before and "aliases" in ctx.desired and host not in after and after:
