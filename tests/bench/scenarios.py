@@ -99,6 +99,15 @@ def dataset_playbook(path, count):
                                           "tasks": tasks}])
 
 
+def user_playbook(path, count):
+    tasks = [{"name": "user %d" % i,
+              "nasops.truenas.truenas_user": {"name": "bench%03d" % i, "full_name": "Bench user %d" % i,
+                                              "password_disabled": True, "smb": False}}
+             for i in range(count)]
+    return harness.write_playbook(path, [{"name": "unchanged users", "hosts": "localhost", "gather_facts": False,
+                                          "tasks": tasks}])
+
+
 def dataset_loop_playbook(path, count):
     names = [harness.dataset_name(i) for i in range(count)]
     task = {"name": "datasets in a loop", "loop": names,
@@ -211,8 +220,10 @@ class Bench:
             "loop": (dataset_loop_playbook(self.path("loop-%d.yml" % n), n), {}),
             "startup": (startup_playbook(self.path("startup-%d.yml" % n), n), {}),
             "uncached": (dataset, {CODE_CACHE_ENV: "0"}),
+            "user": (user_playbook(self.path("users-%d.yml" % n), n), {}),
         }
         expect(self.playbook(sim, dataset), 0, "dataset playbook (warm-up)")
+        expect(self.playbook(sim, runs["user"][0]), n, "user playbook (creates the users)")
         times = dict((kind, []) for kind in runs)
         logins = dict((kind, []) for kind in runs)
         for rep in range(cfg.overhead_reps):
@@ -236,6 +247,7 @@ class Bench:
         medians = dict((kind, harness.median(values)) for kind, values in times.items())
         value = ratio(medians["dataset"], medians["ping"])
         loop_value = ratio(medians["loop"], medians["ping"])
+        user_value = ratio(medians["user"], medians["ping"])
         direct_value = ratio(direct.seconds, medians["ping"])
 
         def per_task(slow, fast):
@@ -260,6 +272,11 @@ class Bench:
                        common, loop_seconds=rounded(times["loop"]), loop_median=round(medians["loop"], 3),
                        ratio_per_rep=[ratio(d, p) for d, p in zip(times["loop"], times["ping"])],
                        logins_per_run=logins["loop"])),
+            figure("user_overhead", "%d unchanged truenas_user tasks / %d ansible.builtin.ping tasks" % (n, n),
+                   user_value, "ratio", "<= 1.1", at_most(user_value, 1.1), dict(
+                       common, user_seconds=rounded(times["user"]), user_median=round(medians["user"], 3),
+                       ratio_per_rep=[ratio(d, p) for d, p in zip(times["user"], times["ping"])],
+                       logins_per_run=logins["user"])),
             figure("direct_overhead", "the same %d tasks with the broker off (broker_idle_timeout=0) / %d ping tasks"
                    % (n, n), direct_value, "ratio", None, None, dict(
                        common, direct_seconds=round(direct.seconds, 3), logins=direct_logins,
@@ -455,7 +472,8 @@ class Bench:
 
 # (measurement name, figure ids, title, Bench method), in the order of the report
 MEASUREMENTS = (
-    ("task_overhead", ["task_overhead", "loop_overhead", "direct_overhead"], "per-task overhead", "task_overhead"),
+    ("task_overhead", ["task_overhead", "loop_overhead", "user_overhead", "direct_overhead"], "per-task overhead",
+     "task_overhead"),
     ("logins", ["logins_per_playbook"], "logins per playbook", "logins"),
     ("parallel", ["parallel_playbooks"], "parallel playbooks", "parallel"),
     ("calls", ["calls_dataset_noop"], "calls per unchanged truenas_dataset task", "calls_dataset"),

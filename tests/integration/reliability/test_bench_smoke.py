@@ -17,7 +17,7 @@ from tests.bench import harness, report, scenarios
 
 pytestmark = pytest.mark.timeout(600)
 
-FIGURE_IDS = ["task_overhead", "loop_overhead", "direct_overhead", "logins_per_playbook", "parallel_playbooks",
+FIGURE_IDS = ["task_overhead", "loop_overhead", "user_overhead", "direct_overhead", "logins_per_playbook", "parallel_playbooks",
               "calls_dataset_noop", "calls_vm_noop", "scale_datasets", "role_converge", "role_noop",
               "sim_ping_rate", "sim_query_latency"]
 
@@ -79,6 +79,9 @@ def test_ratios_follow_from_their_samples(tiny):
     assert overhead["passed"] == (overhead["value"] <= 1.1)
     assert details["rate_limit"] == "on"
     assert details["logins_per_run"] == [0]                           # the broker was up since the warm-up
+    user = figures["user_overhead"]
+    assert user["value"] == pytest.approx(user["details"]["user_median"] / details["ping_median"], abs=0.01)
+    assert user["passed"] == (user["value"] <= 1.1)
     loop = figures["loop_overhead"]
     assert loop["value"] == pytest.approx(loop["details"]["loop_median"] / details["ping_median"], abs=0.01)
     assert loop["passed"] == (loop["value"] <= 1.0)
