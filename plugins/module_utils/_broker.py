@@ -84,7 +84,8 @@ SOCKET_PATH_MAX = 100
 # to 75 s for the next minute.
 START_GRACE = 90.0
 KEPT_ENVIRONMENT_PREFIXES = ("LANG", "LC_", "SSL_CERT_", "REQUESTS_CA_BUNDLE", "XDG_", "TZ", "HOME", "USER", "LOGNAME",
-                             "PATH", "TMPDIR", "PYTHONHASHSEED", "NASOPS_")
+                             "PATH", "TMPDIR", "PYTHONHASHSEED", "NASOPS_", "http_proxy", "https_proxy", "no_proxy",
+                             "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
 BOOTSTRAP = "import sys,json;exec(json.loads(sys.stdin.buffer.readline()))"
 # The code the bootstrap line runs: an import hook serving the shipped sources, then the broker.
 BROKER_MAIN = r'''

@@ -211,9 +211,9 @@ def resolve(explicit, environ=None, profile=None, config_path=None, explicit_lab
             values[name], sources[name] = from_file()[name], file_label
         if values[name] is None and name in DEFAULTS:
             values[name] = DEFAULTS[name]
-    for name in ("ca_path",):
-        if isinstance(values[name], str) and sources.get(name) != explicit_label:
-            values[name] = os.path.expanduser(values[name])
+    # a CA path is made absolute here: the session broker runs in another directory
+    if isinstance(values["ca_path"], str) and values["ca_path"].strip():
+        values["ca_path"] = os.path.abspath(os.path.expanduser(values["ca_path"]))
     return ResolvedOptions(values, sources)
 
 
