@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154
 # Sourced by the scripts in this directory (and mirrored by the Makefile): every tool keeps its
 # state inside the checkout, under .cache/, never in the user's home directory.
 #

@@ -51,6 +51,9 @@ CAPABILITY_RULES = {
     # vm.device.update validates attributes as a whole dtype-chosen model (25.04): send dtype and
     # every attribute, since the model fills unsent ones with defaults.
     "vm_device_update_full": (((25, 4), True), ((25, 10), False)),
+    # smb.update's enable_smb1 was replaced by minimum_protocol (SMB1|SMB2|SMB3) in 26 (schemas-26 notes).
+    "smb_enable_smb1": (((25, 4), True), ((26,), False)),
+    "smb_minimum_protocol": (((25, 4), False), ((26,), True)),
     # service.control (a job); before it, service.start/stop/restart/reload.
     "service_control": (((25, 4), False), ((25, 10), True)),
 }

@@ -43,7 +43,15 @@ options:
   enable_smb1:
     description:
       - Allow the insecure SMB1 protocol (needed by some old clients).
+      - TrueNAS 25.04 and 25.10 only; TrueNAS 26 replaced it with O(minimum_protocol), and setting it there fails
+        before any change.
     type: bool
+  minimum_protocol:
+    description:
+      - Oldest SMB protocol version clients may use.
+      - TrueNAS 26 and later (it replaced O(enable_smb1)); setting it on an older release fails before any change.
+    type: str
+    choices: [SMB1, SMB2, SMB3]
   unixcharset:
     description:
       - Character set of file names on the server, such as V(UTF-8).
@@ -159,9 +167,13 @@ smb:
       type: str
       sample: TrueNAS Server
     enable_smb1:
-      description: Allow the insecure SMB1 protocol (needed by some old clients).
+      description: Allow the insecure SMB1 protocol (needed by some old clients); not on TrueNAS 26.
       type: bool
       sample: false
+    minimum_protocol:
+      description: Oldest SMB protocol version clients may use (TrueNAS 26).
+      type: str
+      sample: SMB2
     unixcharset:
       description: Character set of file names on the server, such as V(UTF-8).
       type: str
@@ -245,6 +257,7 @@ def argument_spec():
         workgroup=dict(type="str"),
         description=dict(type="str"),
         enable_smb1=dict(type="bool"),
+        minimum_protocol=dict(type="str", choices=["SMB1", "SMB2", "SMB3"]),
         unixcharset=dict(type="str"),
         localmaster=dict(type="bool"),
         syslog=dict(type="bool"),

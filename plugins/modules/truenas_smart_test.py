@@ -27,7 +27,8 @@ attributes:
   idempotent:
     support: partial
     details:
-      - Running tests is an action and always a change. Periodic test tasks are idempotent.
+      - Starting a test is an action and a change. A disk that already runs a self-test is not started again (TrueNAS
+        refuses that); the module follows the running test instead, as no change. Periodic test tasks are idempotent.
 options:
   disks:
     description:
@@ -163,8 +164,12 @@ smart_test:
           description: When the disk expects the test to end, ISO-8601 (null in check mode).
           type: str
         job_id:
-          description: TrueNAS job following the test.
+          description: TrueNAS job following the test (null for a test that was already running).
           type: int
+        already_running:
+          description: The disk was already running a self-test, which the module followed instead of starting one.
+          type: bool
+          sample: false
         result:
           description: The finished test (description, status, status_verbose, lifetime, lba_of_first_error), with
             O(wait).

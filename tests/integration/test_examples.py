@@ -25,8 +25,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.modules.test_examples_accounts import MODULES as ACCOUNT_MODULES
+
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("truenas_*.py"))
+# Modules whose EXAMPLES run, in order and on every profile, in a test of their own (one playbook
+# for the family, the account and network examples building on each other).
+OWN_EXAMPLES_TEST = "tests/integration/modules/test_examples_accounts.py"
+ALL_MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("truenas_*.py"))
+MODULES = [m for m in ALL_MODULES if m not in ACCOUNT_MODULES]
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.sim_profiles("25.10")]
 
@@ -205,6 +211,11 @@ BETWEEN_RUNS = {
     "truenas_smart_test": (3.5, "the first run leaves a LONG self-test running in the background (3 s in the "
                                 "simulator); TrueNAS refuses a new self-test on a disk while one runs"),
 }
+
+
+def test_every_module_has_its_examples_run():
+    assert set(ALL_MODULES) == set(MODULES) | set(ACCOUNT_MODULES)
+    assert (ROOT / OWN_EXAMPLES_TEST).exists()
 
 
 def test_profile_table_names_modules():

@@ -112,8 +112,9 @@ class DiskMap:
 
 
 class SmartTestRun:
-    """Start SMART self-tests now, optionally wait for their results. Always a change (a test
-    is an action); in check mode nothing is started."""
+    """Start SMART self-tests now, optionally wait for their results. Starting a test is a change
+    (a test is an action); a disk that already runs a self-test is not started again but followed
+    (its entry says ``already_running``). In check mode nothing is started."""
 
     def __init__(self, waiter=None, clock=time.time):
         self.waiter = waiter
@@ -136,19 +137,29 @@ class SmartTestRun:
             self.action = None
             names = disk_map.resolve(disks)
         before = self._results(client, names)
-        planned = [{"disk": n, "identifier": disk_map.identifier(n), "type": test_type} for n in names]
+        # A disk runs one self-test at a time: one already running is followed, not started again.
+        running = [n for n in names if (before.get(n) or {}).get("current_test")]
+        planned = [{"disk": n, "identifier": disk_map.identifier(n), "type": test_type} for n in names
+                   if n not in running]
+        followed = [{"disk": n, "identifier": disk_map.identifier(n), "type": test_type, "expected_result_time": None,
+                     "job_id": None, "error": None, "result": None, "already_running": True} for n in running]
         if check_mode:
-            tests = [dict(p, expected_result_time=None, job_id=None, error=None, result=None) for p in planned]
-            return True, {"type": test_type, "tests": tests}
-        self.action = "start %s SMART tests on %s" % (test_type, ", ".join(names))
-        started = client.call("smart.test.manual_test", [{"identifier": p["identifier"], "type": test_type}
-                                                         for p in planned]) or []
-        self.changed = True
+            tests = [dict(p, expected_result_time=None, job_id=None, error=None, result=None, already_running=False)
+                     for p in planned]
+            return bool(planned), {"type": test_type, "tests": tests + followed}
+        started = []
+        if planned:
+            self.action = "start %s SMART tests on %s" % (test_type, ", ".join(p["disk"] for p in planned))
+            started = client.call("smart.test.manual_test", [{"identifier": p["identifier"], "type": test_type}
+                                                             for p in planned]) or []
+            self.changed = True
         tests = []
         for answer in started:
             tests.append({"disk": answer.get("disk"), "identifier": answer.get("identifier"), "type": test_type,
                           "expected_result_time": iso_date(answer.get("expected_result_time")),
-                          "job_id": answer.get("job"), "error": answer.get("error"), "result": None})
+                          "job_id": answer.get("job"), "error": answer.get("error"), "result": None,
+                          "already_running": False})
+        tests.extend(followed)
         refused = [t for t in tests if t["error"]]
         if refused:
             raise TrueNASError("SMART test not started on %s" % "; ".join(
@@ -167,7 +178,7 @@ class SmartTestRun:
             for test in tests:
                 test["attributes"] = client.call("disk.smart_attributes", test["disk"])
         self.action = None
-        return True, result
+        return self.changed, result
 
     @staticmethod
     def _results(client, names):

@@ -81,7 +81,7 @@ def parse_mib(value):
         try:
             size = to_bytes(value)
         except ValueError as exc:
-            if "bytes" not in str(exc):
+            if "bytes" not in str(exc) or "2^64-1" in str(exc):
                 raise
             # to_bytes's message speaks of bytes; here a bare number means MiB.
             raise ValueError("%r is not a valid size: use a number of MiB, or a size such as 4G or 512MiB" % (value,))

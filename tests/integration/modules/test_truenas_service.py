@@ -168,3 +168,17 @@ def test_settings_modules_run_as_ansible_runs_them(sim, run_module):
                               ("truenas_service", {"name": "snmp", "state": "started"}, "service")):
         result = run_module(module, args)
         assert result["changed"] and not result["failed"] and key in result, result
+
+
+def test_smb_protocol_option_of_each_release(sim, run_module):
+    """26 replaced enable_smb1 with minimum_protocol: each is refused, naming the release, where it
+    does not exist, before any change."""
+    new, old = ("minimum_protocol", "enable_smb1") if sim.profile.name == "26" else ("enable_smb1", "minimum_protocol")
+    value = {"minimum_protocol": "SMB3", "enable_smb1": True}
+    refused = run_module("truenas_service_smb", {old: value[old]})
+    assert refused["failed"] is True and refused["changed"] is False
+    assert "option '%s'" % old in refused["msg"] and sim.profile.product_version in refused["msg"], refused["msg"]
+    done = run_module("truenas_service_smb", {new: value[new]})
+    assert not done["failed"], done["msg"]
+    assert done["changed"] is True and done["smb"][new] == value[new]
+    assert run_module("truenas_service_smb", {new: value[new]})["changed"] is False

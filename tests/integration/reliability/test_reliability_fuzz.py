@@ -60,6 +60,10 @@ SECRETS = ("fuzz-Passphrase-0001", "fuzz-Display-pw-01", "fuzz-KeyMaterial-00000
 ACTIONS = {"truenas_vm": lambda a: a.get("state") == "restarted",
            "truenas_snapshot": lambda a: bool(a.get("rollback")) or bool(a.get("clone_to")),
            "truenas_service": lambda a: a.get("state") in ("restarted", "reloaded"),
+           # a scrub started again once the previous one finished is a new scrub
+           "truenas_pool_scrub": lambda a: a.get("action") == "start",
+           # a test run now (not a schedule) is an action: once it ended, the same task starts another
+           "truenas_smart_test": lambda a: not a.get("schedule") and a.get("state", "present") == "present",
            "truenas_user": lambda a: a.get("update_password") == "always" and bool(a.get("user_password"))}
 
 # ---- value pools -------------------------------------------------------------------------------
@@ -239,6 +243,27 @@ HINTS = {
                           "vlan_parent_interface": pool("enp1s0", "br0", "eth9"), "vlan_tag": pool(10, 20, 5000),
                           "mtu": pool(1500, 9000, 20), "checkin_host": pool("127.0.0.1"),
                           "checkin_timeout": pool(10, 20, 5)},
+    "truenas_pool": {
+        "name": pool("fz", "tank", "backup", "fz", "bad name"),
+        "topology": st.fixed_dictionaries({"data": st.lists(st.fixed_dictionaries({
+            "type": pool("STRIPE", "MIRROR", "STRIPE", "MIRROR", "RAIDZ1", "DRAID1", "bogus"),
+            "disks": st.lists(pool("sdg", "sdh", "sdg", "sdh", "sdi", "nvme0n1", "sda", "sdz"), min_size=1,
+                              max_size=3, unique=True)}), min_size=1, max_size=1)},
+            optional={"cache": st.lists(st.fixed_dictionaries({"disks": st.lists(pool("nvme0n1", "sdi"), min_size=1,
+                                                                                  max_size=1)}), max_size=1),
+                      "spare": st.lists(pool("sdi", "sdh"), max_size=1)}),
+        "confirm_name": pool("fz", "tank", "nope"), "comments": pool("fuzz", ""),
+    },
+    "truenas_pool_scrub": {"pool": pool("tank", "backup", "nope"), "threshold": pool(35, 0, 7)},
+    "truenas_snapshot_task": {
+        "dataset": pool("tank/media", "tank/vms", "tank", "nopool/x", "tank/media"),
+        "naming_schema": pool("auto-%Y-%m-%d_%H-%M", "fz-%Y%m%d-%H%M", "bad-schema"),
+        "exclude": st.lists(pool("tank/media/sub", "tank/vms", "other/x"), max_size=2),
+        "lifetime_value": pool(2, 14, 0), "schedule": st.fixed_dictionaries(
+            {}, optional={"minute": pool("0", "*/15", "61"), "hour": pool("3", "*", "x")}),
+    },
+    "truenas_smart_test": {"disks": st.lists(pool("sda", "sdb", "all", "sdz"), min_size=1, max_size=2),
+                           "wait_timeout": pool(10, 30), "description": pool("fuzz", "")},
     "truenas_interface_info": {"name": st.lists(pool("enp1s0", "br0", "nope"), max_size=2)},
 }
 
@@ -296,7 +321,8 @@ def wrong(spec):
 
 SHAPES = ("valid", "valid", "valid", "one wrong value", "one wrong value", "unknown option")
 # Options added to most examples (when not drawn anyway): what creating the object needs.
-USUAL = {"truenas_vm": ("memory",), "truenas_share_smb": ("path",), "truenas_user": ("user_password",)}
+USUAL = {"truenas_vm": ("memory",), "truenas_share_smb": ("path",), "truenas_user": ("user_password",),
+         "truenas_pool": ("topology",)}
 
 
 @st.composite
@@ -353,10 +379,10 @@ SETUP = [
 class FuzzServer:
     """An in-process simulator with a baseline state that every example starts from."""
 
-    def __init__(self):
+    def __init__(self, profile="25.10"):
         options = dict(SHARED_OPTIONS)
         options["job_duration"] = 0.01
-        self.server = SimServer("25.10", **options).start_background()
+        self.server = SimServer(profile, **options).start_background()
         self.connection = {"url": self.server.url, "ca_path": self.server.ca_file,
                            "username": self.server.credentials["username"],
                            "api_key": self.server.credentials["api_key"]}
@@ -395,11 +421,25 @@ class FuzzServer:
         self.server.stop_background()
 
 
+# modules fuzzed on another release than 25.10, and why
+FUZZ_PROFILE = {"truenas_smart_test": ("25.04", "TrueNAS removed SMART tests from its API in 25.10")}
+
+
 @pytest.fixture(scope="module")
-def fuzz_server():
-    server = FuzzServer()
-    yield server
-    server.stop()
+def fuzz_servers():
+    servers = {}
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def fuzz_server(fuzz_servers, request):
+    name = request.node.callspec.params.get("name") if hasattr(request.node, "callspec") else None
+    profile = FUZZ_PROFILE.get(name, ("25.10",))[0]
+    if profile not in fuzz_servers:
+        fuzz_servers[profile] = FuzzServer(profile)
+    return fuzz_servers[profile]
 
 
 # ---- the property -------------------------------------------------------------------------------

@@ -161,8 +161,9 @@ def test_smb_settings_restart_running_service(sim, c):
     assert (cfg["netbiosname"], cfg["workgroup"], cfg["encryption"]) == ("truenas", "WORKGROUP", "DEFAULT")
     control(sim, c, "START", "cifs")
     pids = state_of(c, "cifs")["pids"]
-    new = c.request("smb.update", {"netbiosname": "nas01", "description": "Files", "enable_smb1": False,
-                                   "bindip": ["127.0.0.1"]})
+    protocol = {"minimum_protocol": "SMB2"} if sim.profile.name == "26" else {"enable_smb1": False}
+    new = c.request("smb.update", dict({"netbiosname": "nas01", "description": "Files", "bindip": ["127.0.0.1"]},
+                                       **protocol))
     assert (new["netbiosname"], new["description"], new["bindip"]) == ("nas01", "Files", ["127.0.0.1"])
     assert state_of(c, "cifs")["pids"] != pids
     errors = invalid(c, "smb.update", {"netbiosname": "WORKGROUP", "guest": "ghost", "bindip": ["10.99.0.1"]})

@@ -388,11 +388,22 @@ def ssh_update(ctx, data):
     return _ssh_entry(ctx.state)
 
 
+def smb_defaults(profile):
+    """The SMB settings of a release: 26 replaced ``enable_smb1`` with ``minimum_protocol``
+    (schemas-26 notes; its default SMB2 is inferred, as SMB1 is off by default before 26)."""
+    if not profile.at_least("26"):
+        return SMB_DEFAULTS
+    defaults = dict((k, v) for k, v in SMB_DEFAULTS.items() if k != "enable_smb1")
+    defaults["minimum_protocol"] = "SMB2"
+    return defaults
+
+
 @method("smb.config")
 def smb_config(ctx):
     """SMB service settings."""
-    cfg = _sharing(ctx.state, "smb", SMB_DEFAULTS)
-    return dict(dict((k, copy.deepcopy(cfg[k])) for k in SMB_DEFAULTS), id=1)
+    defaults = smb_defaults(ctx.profile)
+    cfg = _sharing(ctx.state, "smb", defaults)
+    return dict(dict((k, copy.deepcopy(cfg[k])) for k in defaults), id=1)
 
 
 @method("smb.update")
@@ -400,10 +411,13 @@ def smb_update(ctx, *args):
     """Update the SMB settings (restarts a running SMB service); the new settings."""
     schema = "smb_update"
     data = _data(ctx, args, schema)
+    defaults = smb_defaults(ctx.profile)
     verrors = ValidationErrors()
-    _types(verrors, schema, data, SMB_DEFAULTS)
+    _types(verrors, schema, data, defaults)
+    if data.get("minimum_protocol") not in (None, "SMB1", "SMB2", "SMB3"):
+        verrors.add("%s.minimum_protocol" % schema, "Input should be 'SMB1', 'SMB2' or 'SMB3'")
     verrors.raise_if_any()
-    new = _sharing(ctx.state, "smb", SMB_DEFAULTS)
+    new = _sharing(ctx.state, "smb", defaults)
     new.update(data)
     for key in ("netbiosname", "workgroup"):
         if key in data and not NETBIOS_RE.match(data[key] or ""):

@@ -44,9 +44,11 @@ def test_version_suffix_and_format():
 
 
 OLD = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": True,
-       "vm_device_update_full": True, "update_status_method": "update.check_available", "service_control": False}
+       "vm_device_update_full": True, "update_status_method": "update.check_available", "service_control": False,
+       "smb_enable_smb1": True, "smb_minimum_protocol": False}
 NEW = {"pbkdf2iters_min": 100000, "smb_hosts_and_fcp": True, "smart_tests": False,
-       "vm_device_update_full": False, "update_status_method": "update.status", "service_control": True}
+       "vm_device_update_full": False, "update_status_method": "update.status", "service_control": True,
+       "smb_enable_smb1": True, "smb_minimum_protocol": False}
 R25_10 = {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
           "vm_device_dtype": "attributes", "vms": True, "display_types": ["SPICE", "VNC"],
           "vm_update_secure_boot": False, "new_style_jobs": True, "ping_before_auth": True,
@@ -65,7 +67,8 @@ R25_10 = {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
     ("25.10.0", dict(R25_10, **dict(NEW, smb_hosts_and_fcp=False))),
     ("25.10.1", dict(R25_10, **NEW)),
     ("25.10.5", dict(R25_10, **NEW)),
-    ("26.0.0-BETA.3", dict(R25_10, **dict(NEW, pbkdf2iters_min=1300000))),
+    ("26.0.0-BETA.3", dict(R25_10, **dict(NEW, pbkdf2iters_min=1300000, smb_enable_smb1=False,
+                                           smb_minimum_protocol=True))),
 ])
 def test_capability_table(version, expected):
     caps = Capabilities(version)
