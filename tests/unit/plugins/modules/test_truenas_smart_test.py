@@ -73,7 +73,9 @@ def test_wait_follows_the_estimated_duration(nas):
 
 def test_wait_times_out_after_the_estimate_and_margin(nas):
     clock = Clock()
-    nas.respond("smart.test.results", [{"disk": "sda", "tests": [], "current_test": {"progress": 10}}])
+    # idle before the start, then running for ever
+    nas.respond("smart.test.results", [{"disk": "sda", "tests": [], "current_test": None}],
+                [{"disk": "sda", "tests": [], "current_test": {"progress": 10}}])
     nas.respond("smart.test.manual_test", [{"disk": "sda", "identifier": "{serial}S-A", "error": None, "job": 4,
                                             "expected_result_time": {"$date": 1100 * 1000}}])
     run = SmartTestRun(waiter=Waiter(clock=clock, sleep=clock.sleep), clock=clock)
@@ -99,3 +101,16 @@ def test_parsers():
         parse_disks([])
     with pytest.raises(ValueError, match="tests start on the hour"):
         parse_smart_schedule({"minute": "5"})
+
+
+def test_a_disk_already_testing_is_followed_not_started_again(nas):
+    clock = Clock()
+    nas.respond("smart.test.results", [{"disk": "sda", "tests": [], "current_test": {"progress": 40}}],
+                [{"disk": "sda", "tests": [{"description": "Short offline", "status": "SUCCESS"}],
+                  "current_test": None}])
+    run = SmartTestRun(waiter=Waiter(clock=clock, sleep=clock.sleep), clock=clock)
+    changed, result = run.run(nas, {"disks": ["sda"], "type": "SHORT", "wait": True})
+    assert changed is False and run.changed is False
+    assert nas.calls_to("smart.test.manual_test") == []
+    assert result["tests"][0]["already_running"] is True
+    assert result["tests"][0]["result"]["status"] == "SUCCESS" and result["passed"] is True
