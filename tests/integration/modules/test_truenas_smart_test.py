@@ -60,10 +60,14 @@ def test_failing_disk_and_background_run(sim, run):
     names = [t["disk"] for t in started["smart_test"]["tests"]]
     assert names == sorted(sim.state_dump("disks"), key=lambda n: (len(n), n))
     assert all(isinstance(t["job_id"], int) and t["expected_result_time"] for t in started["smart_test"]["tests"])
+    calls = len(sim.calls("smart.test.manual_test"))
+    # sda still runs the conveyance test: it is followed, not started again (TrueNAS would refuse)
     busy = run({"disks": ["sda"]})
-    assert busy["failed"] is True
-    assert busy["msg"].startswith("Failed to start SHORT SMART tests on sda: SMART test not started on sda: "
-                                  "Can't start a new self-test")
+    assert busy["failed"] is False and busy["changed"] is False, busy
+    assert [(t["disk"], t["already_running"]) for t in busy["smart_test"]["tests"]] == [("sda", True)]
+    assert len(sim.calls("smart.test.manual_test")) == calls
+    waited = run({"disks": ["sda"], "wait": True})
+    assert waited["changed"] is False and waited["smart_test"]["tests"][0]["result"]["status"] == "SUCCESS", waited
 
 
 @pytest.mark.sim_profiles("25.04")

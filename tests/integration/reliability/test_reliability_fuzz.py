@@ -249,8 +249,8 @@ HINTS = {
             "type": pool("STRIPE", "MIRROR", "STRIPE", "MIRROR", "RAIDZ1", "DRAID1", "bogus"),
             "disks": st.lists(pool("sdg", "sdh", "sdg", "sdh", "sdi", "nvme0n1", "sda", "sdz"), min_size=1,
                               max_size=3, unique=True)}), min_size=1, max_size=1)},
-            optional={"cache": st.lists(st.fixed_dictionaries({"disks": st.lists(pool("nvme0n1", "sdi"), min_size=1,
-                                                                                  max_size=1)}), max_size=1),
+            optional={"cache": st.lists(st.fixed_dictionaries(
+                {"disks": st.lists(pool("nvme0n1", "sdi"), min_size=1, max_size=1)}), max_size=1),
                       "spare": st.lists(pool("sdi", "sdh"), max_size=1)}),
         "confirm_name": pool("fz", "tank", "nope"), "comments": pool("fuzz", ""),
     },

@@ -68,7 +68,7 @@ R25_10 = {"smb_shape": "purpose_options", "snapshot_namespace": "pool.snapshot",
     ("25.10.1", dict(R25_10, **NEW)),
     ("25.10.5", dict(R25_10, **NEW)),
     ("26.0.0-BETA.3", dict(R25_10, **dict(NEW, pbkdf2iters_min=1300000, smb_enable_smb1=False,
-                                           smb_minimum_protocol=True))),
+                                          smb_minimum_protocol=True))),
 ])
 def test_capability_table(version, expected):
     caps = Capabilities(version)
