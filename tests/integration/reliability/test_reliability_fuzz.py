@@ -119,6 +119,13 @@ def device_strategy():
 
 DATASETS = pool("tank/fz", "tank/fz/child", "tank/media", "tank/fz", "tank/fz/child", "backup/fz", "tank/vms",
                 "nopool/fz", "tank/fz@snap", "tank", "tank/fz/a/b/c", "tank/ Space")
+POOL_DATA = st.lists(st.fixed_dictionaries({
+    "type": pool("STRIPE", "MIRROR", "STRIPE", "MIRROR", "RAIDZ1", "DRAID1", "bogus"),
+    "disks": st.lists(pool("sdg", "sdh", "sdg", "sdh", "sdi", "nvme0n1", "sda", "sdz"), min_size=1, max_size=3,
+                      unique=True)}), min_size=1, max_size=1)
+POOL_CACHE = st.lists(st.fixed_dictionaries({"disks": st.lists(pool("nvme0n1", "sdi"), min_size=1, max_size=1)}),
+                      max_size=1)
+POOL_SPARE = st.lists(pool("sdi", "sdh"), max_size=1)
 HINTS = {
     "truenas_dataset": {
         "name": DATASETS,
@@ -245,13 +252,7 @@ HINTS = {
                           "checkin_timeout": pool(10, 20, 5)},
     "truenas_pool": {
         "name": pool("fz", "tank", "backup", "fz", "bad name"),
-        "topology": st.fixed_dictionaries({"data": st.lists(st.fixed_dictionaries({
-            "type": pool("STRIPE", "MIRROR", "STRIPE", "MIRROR", "RAIDZ1", "DRAID1", "bogus"),
-            "disks": st.lists(pool("sdg", "sdh", "sdg", "sdh", "sdi", "nvme0n1", "sda", "sdz"), min_size=1,
-                              max_size=3, unique=True)}), min_size=1, max_size=1)},
-            optional={"cache": st.lists(st.fixed_dictionaries(
-                {"disks": st.lists(pool("nvme0n1", "sdi"), min_size=1, max_size=1)}), max_size=1),
-                      "spare": st.lists(pool("sdi", "sdh"), max_size=1)}),
+        "topology": st.fixed_dictionaries({"data": POOL_DATA}, optional={"cache": POOL_CACHE, "spare": POOL_SPARE}),
         "confirm_name": pool("fz", "tank", "nope"), "comments": pool("fuzz", ""),
     },
     "truenas_pool_scrub": {"pool": pool("tank", "backup", "nope"), "threshold": pool(35, 0, 7)},
