@@ -56,6 +56,7 @@ import time
 
 from ansible_collections.nasops.truenas.plugins.module_utils import _errors
 from ansible_collections.nasops.truenas.plugins.module_utils._client import (
+    ClientBase,
     TrueNASClient,
     is_read_only,
 )
@@ -330,7 +331,7 @@ def clean_environment(secrets, environ=None):
     return env
 
 
-class BrokerClient:
+class BrokerClient(ClientBase):
     """The client interface of ``TrueNASClient`` (``connect``, ``call``, ``query``, ``get_one``,
     ``next_event``, ``caps``, ``version``, ``warnings``, ``close``) served by the broker."""
 
@@ -354,45 +355,15 @@ class BrokerClient:
         self._keys = None
         self._directory = None
 
-    # -- context manager and logging --------------------------------------------------------
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc_value, tb):
-        self.close()
-        return False
-
     def _log(self, message):
         if self._user_log is not None:
-            text = message
-            for secret in self.settings.secrets:
-                text = text.replace(secret, "********")
-            self._user_log(text)
+            self._user_log(self._scrub_text(message))
 
     # -- the session -----------------------------------------------------------------------
 
     @property
     def connected(self):
         return self._sock is not None
-
-    @property
-    def version(self):
-        if self._version is None:
-            self.connect()
-        return self._version
-
-    @property
-    def version_string(self):
-        if self._version_string is None:
-            self.connect()
-        return self._version_string
-
-    @property
-    def caps(self):
-        if self._caps is None:
-            self.connect()
-        return self._caps
 
     def _prepare(self):
         """Directory, salt, sources and keys (BrokerUnavailable when any is missing)."""

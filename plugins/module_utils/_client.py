@@ -338,7 +338,49 @@ def _one_line(text):
     return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-class TrueNASClient:
+class ClientBase:
+    """What every client offers besides its calls: a context manager, the server's version and
+    capabilities (connecting on first use), and masking of the settings' secrets in texts.
+    Subclasses set ``settings``, ``_version``, ``_version_string`` and ``_caps`` and define
+    ``connect()`` and ``close()``."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        self.close()
+        return False
+
+    @property
+    def version(self):
+        """The product version as a tuple, e.g. ``(25, 10, 5)`` (connects if needed)."""
+        if self._version is None:
+            self.connect()
+        return self._version
+
+    @property
+    def version_string(self):
+        """The product version as TrueNAS reports it, e.g. ``"25.10.5"`` (connects if needed)."""
+        if self._version_string is None:
+            self.connect()
+        return self._version_string
+
+    @property
+    def caps(self):
+        """The ``_versions.Capabilities`` of the server (connects if needed)."""
+        if self._caps is None:
+            self.connect()
+        return self._caps
+
+    def _scrub_text(self, text):
+        if not isinstance(text, str):
+            return text
+        for secret in self.settings.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+class TrueNASClient(ClientBase):
     """A TrueNAS JSON-RPC client for one run: ``connect()``, ``call()``, ``query()``, ``get_one()``,
     ``close()``; also a context manager (closes on exit).
 
@@ -373,23 +415,7 @@ class TrueNASClient:
         self.warnings = []
         self.connections = 0
 
-    # -- context manager -----------------------------------------------------------------
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc_value, tb):
-        self.close()
-        return False
-
     # -- logging and scrubbing -----------------------------------------------------------
-
-    def _scrub_text(self, text):
-        if not isinstance(text, str):
-            return text
-        for secret in self.settings.secrets:
-            text = text.replace(secret, MASK)
-        return text
 
     def _log(self, message):
         if self._user_log is not None:
@@ -408,27 +434,6 @@ class TrueNASClient:
     @property
     def connected(self):
         return self._rpc is not None and not self._rpc.closed
-
-    @property
-    def version(self):
-        """The product version as a tuple, e.g. ``(25, 10, 5)`` (connects if needed)."""
-        if self._version is None:
-            self.connect()
-        return self._version
-
-    @property
-    def version_string(self):
-        """The product version as TrueNAS reports it, e.g. ``"25.10.5"`` (connects if needed)."""
-        if self._version_string is None:
-            self.connect()
-        return self._version_string
-
-    @property
-    def caps(self):
-        """The ``_versions.Capabilities`` of the server (connects if needed)."""
-        if self._caps is None:
-            self.connect()
-        return self._caps
 
     def connect(self):
         """Open the WebSocket, log in and read the version; no-op when already connected."""

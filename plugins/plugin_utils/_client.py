@@ -33,7 +33,13 @@ from ansible_collections.nasops.truenas.plugins.module_utils._client import (
     WEBSOCKET_IMPORT_ERROR,
     TrueNASClient,
 )
-from ansible_collections.nasops.truenas.plugins.module_utils._connection import OPTIONS, connection_settings, resolve
+from ansible_collections.nasops.truenas.plugins.module_utils._connection import (
+    DEFAULTS,
+    OPTIONS,
+    ResolvedOptions,
+    connection_settings,
+    resolve,
+)
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK
 
@@ -101,7 +107,7 @@ def open_client(options, error_class, log=None, client_factory=None):
                           "to connect to TrueNAS: install it with 'pip install websocket-client' (%s)"
                           % (lines[-1] if lines else "import failed"))
     try:
-        settings, broker = connection_settings(_Resolved(options))
+        settings, broker = connection_settings(_with_defaults(options))
         idle_timeout = 0 if client_factory is not None else broker["idle_timeout"]
         return _open_client(settings, idle_timeout=idle_timeout, lifetime=broker["lifetime"], log=log,
                             direct_factory=client_factory or TrueNASClient)
@@ -109,16 +115,7 @@ def open_client(options, error_class, log=None, client_factory=None):
         raise error_class(error_message(exc, options)) from None
 
 
-class _Resolved:
-    """Options already resolved by ``connection_options`` (their sources are not kept)."""
-
-    def __init__(self, values):
-        self.values = dict((name, values.get(name)) for name in OPTIONS)
-        for name, default in (("validate_certs", True), ("timeout", 60), ("broker_idle_timeout", 60),
-                              ("broker_lifetime", 3600)):
-            if self.values[name] is None:
-                self.values[name] = default
-
-    @staticmethod
-    def describe_source(option):
-        return ""
+def _with_defaults(values):
+    """Resolved options (``connection_options``), defaults filled in, as ``connection_settings`` takes them."""
+    return ResolvedOptions(dict((name, values.get(name) if values.get(name) is not None else DEFAULTS.get(name))
+                                for name in OPTIONS), {})
