@@ -268,6 +268,11 @@ class Resource:
         """Steps after the delete call, never in check mode (committing a change that the server
         only stages). ``before`` is the normalised record that was deleted. Default: nothing."""
 
+    def after_failure(self, ctx):
+        """Undo what the run did only to make its change possible, when the change itself failed
+        (a VM stopped to change a device is started again), never in check mode; may extend
+        ``ctx.action`` to say so. The failure is raised afterwards. Default: nothing."""
+
     def result_extra(self):
         """Extra top-level keys of the module result (``restart_required``), read after the run
         and after a failure. Default: none."""
@@ -375,11 +380,20 @@ class Engine:
     def run(self):
         """Return ``{"changed", "before", "after", "diff"}``; raise OptionError or TrueNASError."""
         resource = self.resource
-        state = self.params.get("state") or "present"
         self.desired = resource.desired(self.params)
         resource.validate(self.desired, self.params)
 
         self.connect()
+        try:
+            return self._converge()
+        except (OptionError, TrueNASError):
+            if not self.check_mode:
+                resource.after_failure(self)
+            raise
+
+    def _converge(self):
+        resource = self.resource
+        state = self.params.get("state") or "present"
         self._check_capabilities()
         self.action = "look up %s" % self.what
         raw = resource.find(self)

@@ -234,6 +234,8 @@ options:
         the change, and start the VM again, waiting each time until the VM reads STOPPED or RUNNING. The result has
         RV(power_cycled=true).
       - The VM is stopped with an ACPI shutdown request; see O(force_after_timeout). A suspended VM is powered off.
+      - When TrueNAS refuses the change after the VM was stopped for it, the VM is started again before the task
+        fails, and the failure message says whether that start worked.
       - Without it, removing or changing a device of a running VM fails before anything is changed (in check mode
         too), saying to set this option or to stop the VM first. Adding a device needs no stop.
     type: bool

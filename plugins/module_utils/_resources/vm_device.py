@@ -790,6 +790,7 @@ class VmDeviceResource(Resource):
         self.vm = None
         self.power_cycle = False
         self.stopped = False
+        self.started_again = False
         self.predicted = False
 
     def label(self, params):
@@ -852,8 +853,20 @@ class VmDeviceResource(Resource):
             self.stopped = True
 
     def _start_again(self, ctx):
-        if self.stopped:
+        if self.stopped and not self.started_again:
+            self.started_again = True
             start_after_devices(ctx, self.vm, ctx.params.get("wait_timeout"))
+
+    def after_failure(self, ctx):
+        """The change failed after the VM was stopped for it: start the VM again, as it ran before."""
+        if not self.stopped or self.started_again:
+            return
+        failed = ctx.action
+        try:
+            self._start_again(ctx)
+            ctx.action = "%s (the VM, stopped for the change, was started again)" % failed
+        except TrueNASError as exc:
+            ctx.action = "%s (the VM was stopped for the change and could not be started again: %s)" % (failed, exc)
 
     def _check_new(self, ctx):
         if self.spec.dtype == "DISPLAY" and "display_password" not in self.spec.desired:

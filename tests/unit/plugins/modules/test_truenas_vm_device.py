@@ -16,6 +16,7 @@ from .test_truenas_vm import (
     SECRET,
     SUSPENDED,
     FakeTrueNAS,
+    call_error,
     mutations,
     seed_web,
     validation_error,
@@ -275,6 +276,44 @@ def test_a_change_without_answer_on_a_stopped_vm_still_starts_it_again(run_modul
     assert mutations(fake_client) == ["vm.stop", "vm.device.update", "vm.start"]
     assert nas.power[1]["state"] == "RUNNING"
     assert any("the update call got no answer" in w for w in warning_texts(result))
+
+
+@pytest.mark.parametrize("method, args", [
+    ("vm.device.update", {"vm": "web", "dtype": "NIC", "mac": "00:a0:98:aa:bb:cc", "type": "E1000"}),
+    ("vm.device.delete", RUNNING_ARGS),
+])
+def test_a_vm_stopped_for_a_failing_device_change_is_started_again(run_module, nas, fake_client, method, args):
+    nas.power[1] = dict(RUNNING)
+    nas.fail[method] = call_error(method, "device busy")
+    result = run_module(MAIN, dict(args, restart_if_needed=True, wait_timeout=30))
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert "device busy" in result["msg"]
+    assert "(the VM, stopped for the change, was started again)" in result["msg"]
+    assert mutations(fake_client) == ["vm.stop", method, "vm.start"]
+    assert nas.power[1]["state"] == "RUNNING"
+    assert len(nas.devices) == 4
+
+
+def test_a_vm_that_cannot_be_started_again_after_a_failing_change_says_so(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    nas.fail["vm.device.delete"] = call_error("vm.device.delete", "device busy")
+    nas.fail["vm.start"] = call_error("vm.start", "not enough memory")
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, wait_timeout=30))
+    assert result["failed"] is True
+    assert "device busy" in result["msg"]
+    assert "could not be started again" in result["msg"] and "not enough memory" in result["msg"]
+    assert mutations(fake_client) == ["vm.stop", "vm.device.delete", "vm.start"]
+    assert nas.power[1]["state"] == "STOPPED"
+
+
+def test_a_vm_whose_start_after_the_change_fails_is_not_started_twice(run_module, nas, fake_client):
+    nas.power[1] = dict(RUNNING)
+    nas.fail["vm.start"] = call_error("vm.start", "not enough memory")
+    result = run_module(MAIN, dict(RUNNING_ARGS, restart_if_needed=True, wait_timeout=30))
+    assert result["failed"] is True
+    assert "not enough memory" in result["msg"]
+    assert mutations(fake_client) == ["vm.stop", "vm.device.delete", "vm.start"]
 
 
 def test_adding_to_running_vm_needs_no_stop(run_module, nas, fake_client):
