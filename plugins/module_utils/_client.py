@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import ipaddress
 import math
 import time
@@ -48,15 +49,27 @@ from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
     parse_error_triples,
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK, JSONRPCConnection, redact
-from ansible_collections.nasops.truenas.plugins.module_utils._transport import (
-    HAS_WEBSOCKET,
-    WEBSOCKET_IMPORT_ERROR,
-    WebSocketTransport,
-    build_ssl_context,
-)
 from ansible_collections.nasops.truenas.plugins.module_utils._versions import Capabilities, parse_version
 
-__all__ = ["ConnectionSettings", "TrueNASClient", "HAS_WEBSOCKET", "WEBSOCKET_IMPORT_ERROR"]
+__all__ = ["ConnectionSettings", "TrueNASClient", "websocket_import_error"]
+
+
+
+def websocket_import_error():
+    """None when the websocket-client library can be found, else why not; without importing it."""
+    try:
+        found = importlib.util.find_spec("websocket") is not None
+    except (ImportError, ValueError) as exc:
+        return "%s: %s" % (type(exc).__name__, exc)
+    return None if found else "ModuleNotFoundError: No module named 'websocket'"
+
+
+def _transport_module():
+    """``_transport`` (websocket-client and ssl: about 8 ms to import), imported when a direct
+    connection is opened: a module run served by the session broker never needs it."""
+    from ansible_collections.nasops.truenas.plugins.module_utils import _transport
+
+    return _transport
 
 DEFAULT_TIMEOUT = 60.0
 # Longest wait for one attempt to open the connection (the timeout option, if lower, wins).
@@ -254,7 +267,7 @@ class ConnectionSettings:
 
 
 def _default_transport(url, ssl_context, connect_timeout):
-    return WebSocketTransport(url, ssl_context=ssl_context, connect_timeout=connect_timeout)
+    return _transport_module().WebSocketTransport(url, ssl_context=ssl_context, connect_timeout=connect_timeout)
 
 
 class _JobFollower:
@@ -470,7 +483,7 @@ class TrueNASClient(ClientBase):
                 self.warnings.append(warning)
                 self._log("WARNING: " + warning)
         if settings.scheme == "wss" and self._ssl_context is None:
-            self._ssl_context = build_ssl_context(settings.validate_certs, settings.ca_path)
+            self._ssl_context = _transport_module().build_ssl_context(settings.validate_certs, settings.ca_path)
         deadline = self._clock() + max(self.login_rate_limit_wait, 0)
         while True:
             try:

@@ -28,11 +28,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.nasops.truenas.plugins.module_utils._broker import open_client as _open_client
-from ansible_collections.nasops.truenas.plugins.module_utils._client import (
-    HAS_WEBSOCKET,
-    WEBSOCKET_IMPORT_ERROR,
-    TrueNASClient,
-)
+from ansible_collections.nasops.truenas.plugins.module_utils._client import TrueNASClient
 from ansible_collections.nasops.truenas.plugins.module_utils._connection import (
     DEFAULTS,
     OPTIONS,
@@ -42,6 +38,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._connection import 
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK
+from ansible_collections.nasops.truenas.plugins.module_utils._transport import HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR
 
 CONNECTION_OPTIONS = OPTIONS
 SECRET_OPTIONS = ("api_key", "password", "otp_token")

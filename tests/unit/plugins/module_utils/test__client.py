@@ -5,6 +5,7 @@
 
 import pytest
 
+from ansible_collections.nasops.truenas.plugins.module_utils import _client
 from ansible_collections.nasops.truenas.plugins.module_utils._client import ConnectionSettings, TrueNASClient
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
     TrueNASAuthError,
@@ -640,3 +641,23 @@ def test_other_busy_login_errors_are_not_waited_for(make, server, clock):
         make().connect()
     assert clock.sleeps == []
     assert server.methods().count("auth.login_ex") == 1
+
+
+# ---- websocket-client, found without importing it ------------------------------------------
+
+
+def test_websocket_import_error_is_none_when_the_library_is_installed():
+    assert _client.websocket_import_error() is None
+
+
+def test_websocket_import_error_says_what_is_missing(monkeypatch):
+    monkeypatch.setattr(_client.importlib.util, "find_spec", lambda name: None)
+    assert _client.websocket_import_error() == "ModuleNotFoundError: No module named 'websocket'"
+
+
+def test_websocket_import_error_reports_a_broken_installation(monkeypatch):
+    def broken(name):
+        raise ValueError("websocket.__spec__ is None")
+
+    monkeypatch.setattr(_client.importlib.util, "find_spec", broken)
+    assert _client.websocket_import_error() == "ValueError: websocket.__spec__ is None"

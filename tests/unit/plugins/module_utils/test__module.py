@@ -2,7 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+import importlib.machinery
 import json
+import os
+import subprocess
+import sys
+import types
 
 import pytest
 
@@ -295,8 +300,7 @@ def test_client_closed_on_failure_and_warnings_forwarded(run_module, fake_client
 
 
 def test_missing_websocket_client_library(run_module, monkeypatch):
-    monkeypatch.setattr(_module, "HAS_WEBSOCKET", False)
-    monkeypatch.setattr(_module, "WEBSOCKET_IMPORT_ERROR", "Traceback: No module named 'websocket'")
+    monkeypatch.setattr(_module, "websocket_import_error", lambda: "ModuleNotFoundError: No module named 'websocket'")
 
     def main():
         module = TrueNASModule(argument_spec={})
@@ -550,3 +554,70 @@ def test_fail_from_error_unmapped_attribute_shows_the_server_attribute(run_modul
     assert result["msg"] == "sharingnfs_update.maproot_user: User not found: nobody2"
     assert result["error"]["errors"][0]["option"] is None
     assert result["error"]["errors"][0]["attribute"] == "sharingnfs_update.maproot_user"
+
+
+# What a module run imports besides ansible-core: every module run pays for it, and a run served
+# by the session broker needs neither the WebSocket and TLS stack nor the broker process's code.
+IMPORT_PROBE = r"""
+import json, sys
+from ansible_collections.nasops.truenas.plugins.module_utils import _module  # noqa: F401
+from ansible_collections.nasops.truenas.plugins.module_utils._resources import dataset  # noqa: F401
+print(json.dumps(sorted(sys.modules)))
+"""
+NOT_IMPORTED_BY_A_BROKERED_RUN = (
+    "websocket", "ssl", "configparser", "fractions",
+    "ansible_collections.nasops.truenas.plugins.module_utils._transport",
+    "ansible_collections.nasops.truenas.plugins.module_utils._brokerd",
+)
+
+
+def test_a_module_run_imports_no_direct_connection_code():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    imported = set(json.loads(proc.stdout))
+    assert "ansible_collections.nasops.truenas.plugins.module_utils._broker" in imported
+    assert [name for name in NOT_IMPORTED_BY_A_BROKERED_RUN if name in imported] == []
+
+
+# ---- the end of a module process -----------------------------------------------------------
+
+
+def main_module(monkeypatch, name):
+    """Make ``name`` this process's ``__main__``, as Ansible's payload runs a module."""
+    main = types.ModuleType("__main__")
+    main.__spec__ = importlib.machinery.ModuleSpec(name, None) if name else None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+
+@pytest.fixture
+def freezes(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_module.gc, "freeze", lambda: calls.append("freeze"))
+    return calls
+
+
+@pytest.mark.parametrize("failed", [False, True])
+def test_a_module_process_leaves_its_objects_out_of_the_last_garbage_collection(run_module, monkeypatch, freezes,
+                                                                                failed):
+    main_module(monkeypatch, "ansible_collections.nasops.truenas.plugins.modules.truenas_dataset")
+
+    def main():
+        module = TrueNASModule(argument_spec={})
+        if failed:
+            module.fail_json(msg="refused")
+        module.exit_json(changed=False)
+
+    result = run_module(main, {})
+    assert result.get("failed", False) is failed
+    assert freezes == ["freeze"]
+
+
+@pytest.mark.parametrize("name", [None, "pytest", "ansible_collections.nasops.truenas.plugins.module_utils._module",
+                                  "ansible_collections.other.collection.plugins.modules.x"])
+def test_other_processes_keep_their_garbage_collection(run_module, monkeypatch, freezes, name):
+    main_module(monkeypatch, name)
+    result = run_module(echo_main(), {"name": "x"})
+    assert result["changed"] is False
+    assert freezes == []
