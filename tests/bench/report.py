@@ -191,7 +191,10 @@ def _split(data):
             d = item["details"]
             text = "\n   Measured: %s ms extra per task, of which %s ms start-up and %s ms server work" % (
                 d["extra_ms_per_task"], d["startup_ms_per_task"], d["server_ms_per_task"])
-            if min(d["startup_ms_per_task"], d["server_ms_per_task"]) < 0:
+            if d["startup_ms_per_task"] < 0:
+                text += ("\n   (a negative start-up: a TrueNAS module's process, from start to end, costs less than"
+                         "\n   ping's, because it leaves Python's last garbage collection out; see docs/architecture.md)")
+            if d["server_ms_per_task"] < 0:
                 text += "\n   (a negative share: the split is within the noise of this run)"
             text += "."
             if d.get("ratio_per_rep"):
