@@ -54,7 +54,6 @@ from ansible_collections.nasops.truenas.plugins.module_utils._versions import Ca
 __all__ = ["ConnectionSettings", "TrueNASClient", "websocket_import_error"]
 
 
-
 def websocket_import_error():
     """None when the websocket-client library can be found, else why not; without importing it."""
     try:
@@ -70,6 +69,7 @@ def _transport_module():
     from ansible_collections.nasops.truenas.plugins.module_utils import _transport
 
     return _transport
+
 
 DEFAULT_TIMEOUT = 60.0
 # Longest wait for one attempt to open the connection (the timeout option, if lower, wins).

@@ -40,13 +40,14 @@ def _module_process():
 
 
 def _before_exit():
-    """Python's finalization collects garbage among every object of the process once more before
-    the process ends: about 14 ms after each module run, nearly all of it for the objects of
-    ansible-core's module_utils, as long as the rest of a run served by the session broker.
+    """Python's finalization looks for garbage among every object of the process once more before
+    the process ends: about 14 ms after each module run, nearly all of it spent on the objects of
+    ansible-core's module_utils, as much as the rest of a run served by the session broker.
     ``gc.freeze()`` leaves them out of that collection; the process is ending, so its memory goes
-    back to the system anyway. Files are closed and the output is flushed as before."""
+    back to the system anyway. Output is flushed and exit handlers run as before."""
     if _module_process():
         gc.freeze()
+
 
 CONNECTION_SPEC = dict(
     host=dict(type="str"),
