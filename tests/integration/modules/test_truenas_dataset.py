@@ -364,10 +364,12 @@ def test_storage_playbooks(sim_factory, tmp_path):
 
     assert changes(runs["storage_info.yml"][0]) == []
 
-    # The modules ran from their zip payloads through the compiled-code cache of module_utils
+    # The modules ran from their zip payloads through the compiled-code cache of module_utils, and
+    # through the session broker: none of them imported the WebSocket transport
     for playbook, profile, used in (("dataset.yml", "25.04", "_resources.dataset"),
                                     ("snapshot.yml", "25.10", "_resources.snapshot"),
                                     ("storage_info.yml", "26", "_resources.pool")):
         cache = tmp_path / profile / "cache" / "nasops.truenas" / "code"
         cached = set(entry.partition(".%s-" % sys.implementation.cache_tag)[0] for entry in os.listdir(str(cache)))
-        assert {"_client", "_transport", "_resource", used} <= cached, (playbook, cached)
+        assert {"_client", "_broker", "_resource", used} <= cached, (playbook, cached)
+        assert "_transport" not in cached, (playbook, cached)
