@@ -913,7 +913,10 @@ class SimServer:
                 error["data"] = data
             reply = {"jsonrpc": "2.0", "error": error, "id": msg_id}
         finally:
-            _query.current_profile.reset(token)
+            try:
+                _query.current_profile.reset(token)
+            except ValueError:  # the coroutine is being closed from outside its context (the server stopped mid-delay)
+                pass
         conn.in_flight -= 1
         if has_id:
             try:
