@@ -19,17 +19,11 @@ import socket
 import ssl
 import struct
 import time
-import traceback
 
 try:
     import websocket
-except ImportError:
+except ImportError:  # reported before connecting: _client.websocket_import_error()
     websocket = None
-    HAS_WEBSOCKET = False
-    WEBSOCKET_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_WEBSOCKET = True
-    WEBSOCKET_IMPORT_ERROR = None
 
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import (
     TrueNASConnectionError,

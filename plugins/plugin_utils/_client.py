@@ -28,7 +28,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.nasops.truenas.plugins.module_utils._broker import open_client as _open_client
-from ansible_collections.nasops.truenas.plugins.module_utils._client import TrueNASClient
+from ansible_collections.nasops.truenas.plugins.module_utils._client import TrueNASClient, websocket_import_error
 from ansible_collections.nasops.truenas.plugins.module_utils._connection import (
     DEFAULTS,
     OPTIONS,
@@ -38,7 +38,6 @@ from ansible_collections.nasops.truenas.plugins.module_utils._connection import 
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._errors import TrueNASError
 from ansible_collections.nasops.truenas.plugins.module_utils._jsonrpc import MASK
-from ansible_collections.nasops.truenas.plugins.module_utils._transport import HAS_WEBSOCKET, WEBSOCKET_IMPORT_ERROR
 
 CONNECTION_OPTIONS = OPTIONS
 SECRET_OPTIONS = ("api_key", "password", "otp_token")
@@ -98,11 +97,10 @@ def open_client(options, error_class, log=None, client_factory=None):
     log in raise ``error_class(message)`` (e.g. ``AnsibleParserError``). ``client_factory``
     (``settings, log -> client``) replaces ``TrueNASClient`` in tests.
     """
-    if not HAS_WEBSOCKET and client_factory is None:
-        lines = (WEBSOCKET_IMPORT_ERROR or "").strip().splitlines()
+    missing = websocket_import_error() if client_factory is None else None
+    if missing:
         raise error_class("the websocket-client Python library (1.6.0 or later) is required on the Ansible controller "
-                          "to connect to TrueNAS: install it with 'pip install websocket-client' (%s)"
-                          % (lines[-1] if lines else "import failed"))
+                          "to connect to TrueNAS: install it with 'pip install websocket-client' (%s)" % missing)
     try:
         settings, broker = connection_settings(_with_defaults(options))
         idle_timeout = 0 if client_factory is not None else broker["idle_timeout"]

@@ -602,9 +602,8 @@ def test_truenas_without_vm_support_is_a_clear_error(server, run_inventory):
 
 
 def test_missing_websocket_library(server, run_inventory, monkeypatch):
-    monkeypatch.setattr(plugin_client, "HAS_WEBSOCKET", False)
-    monkeypatch.setattr(plugin_client, "WEBSOCKET_IMPORT_ERROR",
-                        "Traceback...\nModuleNotFoundError: No module named 'websocket'\n")
+    monkeypatch.setattr(plugin_client, "websocket_import_error",
+                        lambda: "ModuleNotFoundError: No module named 'websocket'")
     with pytest.raises(AnsibleParserError) as info:
         run_inventory(CONNECTION)
     assert str(info.value) == (
