@@ -40,6 +40,7 @@ from ansible_collections.nasops.truenas.plugins.module_utils._resources.vm_devic
     plan_zvol,
     predicted_device,
     require_vms,
+    start_after_failure,
     update_payload,
 )
 from ansible_collections.nasops.truenas.plugins.module_utils._sizes import MAX_BYTES, to_bytes
@@ -310,12 +311,7 @@ class VmResource(Resource):
         """A device change failed after the VM was stopped for it: start the VM again if it should run."""
         if ctx.check_mode or (ctx.params.get("state") or "present") not in ("present", "started", "restarted"):
             return
-        failed = ctx.action
-        try:
-            self._power_step(ctx, after, "start")
-            ctx.action = "%s (the VM, stopped for the change, was started again)" % failed
-        except TrueNASError as exc:
-            ctx.action = "%s (the VM was stopped for the change and could not be started again: %s)" % (failed, exc)
+        start_after_failure(ctx, lambda: self._power_step(ctx, after, "start"))
 
     def result_extra(self):
         return {"restart_required": self.restart_required, "power_cycled": self.power_cycled}

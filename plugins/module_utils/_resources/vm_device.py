@@ -757,6 +757,17 @@ def start_after_devices(ctx, vm, wait_timeout):
     _wait_for_state(ctx, vm, "RUNNING", wait_timeout, "")
 
 
+def start_after_failure(ctx, start):
+    """A change failed after its VM was stopped for it: ``start()`` the VM again and say in
+    ``ctx.action`` (the failed step) whether that worked. The failure itself is raised by the caller."""
+    failed = ctx.action
+    try:
+        start()
+        ctx.action = "%s (the VM, stopped for the change, was started again)" % failed
+    except TrueNASError as exc:
+        ctx.action = "%s (the VM was stopped for the change and could not be started again: %s)" % (failed, exc)
+
+
 def _wait_for_state(ctx, vm, target, wait_timeout, hint):
     previous, ctx.action = ctx.action, "wait for VM '%s' to be %s" % (vm.get("name"), target)
     try:
@@ -859,14 +870,8 @@ class VmDeviceResource(Resource):
 
     def after_failure(self, ctx):
         """The change failed after the VM was stopped for it: start the VM again, as it ran before."""
-        if not self.stopped or self.started_again:
-            return
-        failed = ctx.action
-        try:
-            self._start_again(ctx)
-            ctx.action = "%s (the VM, stopped for the change, was started again)" % failed
-        except TrueNASError as exc:
-            ctx.action = "%s (the VM was stopped for the change and could not be started again: %s)" % (failed, exc)
+        if self.stopped and not self.started_again:
+            start_after_failure(ctx, lambda: self._start_again(ctx))
 
     def _check_new(self, ctx):
         if self.spec.dtype == "DISPLAY" and "display_password" not in self.spec.desired:
